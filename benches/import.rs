@@ -1,0 +1,77 @@
+//! Criterion benches of the import stages, with throughput in bytes:
+//! - `decode_fit`: every FIT file in `data/export/fit`, decoded on one core;
+//! - `decode_xml`: the GPX and TCX files in `data/export`;
+//! - `import`: a whole `restday` import of `data/export` into a fresh data folder.
+//!
+//! Run with `cargo bench --bench import` (or `just bench`).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use restday_decode::decode;
+use restday_model::Format;
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, ext: &[&str]) -> Vec<(Format, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p, ext));
+            continue;
+        }
+        let x = p.extension().and_then(|x| x.to_str()).unwrap_or_default().to_ascii_lowercase();
+        let format = match x.as_str() {
+            "fit" => Format::Fit,
+            "gpx" => Format::Gpx,
+            "tcx" => Format::Tcx,
+            _ => continue,
+        };
+        if ext.contains(&x.as_str()) {
+            out.push((format, std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+fn export() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/export")
+}
+
+fn bench_decode(c: &mut Criterion) {
+    for (name, ext) in [("decode_fit", &["fit"][..]), ("decode_xml", &["gpx", "tcx"][..])] {
+        let inputs = files(&export(), ext);
+        let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+        let mut g = c.benchmark_group(name);
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.sample_size(10);
+        g.bench_function("data/export", |b| {
+            b.iter(|| {
+                for (format, bytes) in &inputs {
+                    std::hint::black_box(decode(*format, bytes).ok());
+                }
+            })
+        });
+        g.finish();
+    }
+}
+
+fn bench_import(c: &mut Criterion) {
+    let bytes: usize = files(&export(), &["fit", "gpx", "tcx"]).iter().map(|(_, b)| b.len()).sum();
+    let mut g = c.benchmark_group("import");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(10);
+    g.bench_function("data/export, fresh data folder", |b| {
+        b.iter_with_setup(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let opts = restday_import::Options::new(dir.path().join("data"), vec![export()]);
+                let summary = restday_import::import(&opts, &restday_import::NoProgress).unwrap();
+                assert!(summary.imported > 0);
+                dir
+            },
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_decode, bench_import);
+criterion_main!(benches);

@@ -1,0 +1,126 @@
+//! Command-line flags (clap derive) and the validated configuration built from them before any
+//! work starts.
+
+use anyhow::bail;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str =
+    "Turn a whole watch export into a Parquet dataset and a daily train / recover call.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  restday import ~/Downloads/garmin-export.zip
+  restday import ~/strava_export/ ~/watch/*.fit --data-dir ~/restday
+  RESTDAY_DATA=~/restday restday import export.zip --quiet
+
+Exit codes:
+  0  everything worked
+  1  an error stopped the command (the message says what to do)
+  2  the command line was wrong
+  3  the command ran, but some input files failed (see imports.parquet)
+  4  another restday process is writing to the data folder";
+
+#[derive(Debug, Parser)]
+#[command(name = "restday", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The dataset folder.
+    #[arg(
+        long,
+        global = true,
+        env = "RESTDAY_DATA",
+        default_value = "restday-data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// More log output (-v, -vv); or set RESTDAY_LOG.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    pub fn enabled(self, terminal: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import watch files into the dataset: folders, .fit/.gpx/.tcx (also .gz), .zip exports.
+    #[command(after_help = "\
+Examples:
+  restday import export.zip                 a Garmin or Strava export, as downloaded
+  restday import ~/watch/                   a folder, walked recursively
+  restday import a.fit b.gpx.gz c.tcx       loose files
+
+Importing the same files again adds nothing. Each file gets one row in imports.parquet
+with its outcome: imported, duplicate, unsupported or failed (with the reason).")]
+    Import {
+        /// Files, folders or archives to import.
+        #[arg(required = true, value_name = "PATH")]
+        inputs: Vec<PathBuf>,
+    },
+}
+
+/// Settings every command shares, checked.
+#[derive(Debug)]
+pub struct Global {
+    pub data_dir: PathBuf,
+    pub quiet: bool,
+}
+
+/// The validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub global: Global,
+    pub command: Command,
+}
+
+impl Config {
+    pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
+        let Command::Import { inputs } = &cli.command;
+        for input in inputs {
+            if !input.exists() {
+                bail!(
+                    "{} does not exist; give the path of an export folder, archive or file",
+                    input.display()
+                );
+            }
+        }
+        if cli.global.data_dir.exists() && !cli.global.data_dir.is_dir() {
+            bail!(
+                "--data-dir {} is a file, not a folder; choose a folder for the dataset",
+                cli.global.data_dir.display()
+            );
+        }
+        Ok(Config {
+            global: Global { data_dir: cli.global.data_dir, quiet: cli.global.quiet },
+            command: cli.command,
+        })
+    }
+}

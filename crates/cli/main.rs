@@ -1,0 +1,108 @@
+//! The `restday` binary: parses flags into a validated configuration, runs one command, and
+//! turns the outcome into an exit code. All printing happens here.
+
+mod args;
+mod progress;
+
+use anyhow::Context;
+use clap::Parser;
+use restday_import::{Options, Summary};
+use restday_store::StoreError;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Exit codes, documented in `--help` and the README.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const FILES_FAILED: u8 = 3;
+    pub const BUSY: u8 = 4;
+}
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let color = cli.global.color.enabled(std::io::stderr().is_terminal());
+    init_tracing(cli.global.verbose, color);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            // A closed pipe (`restday ... | head`) is not an error.
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::from(exit::OK);
+            }
+            let prefix = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
+            eprintln!("{prefix} {err:#}");
+            let busy = err
+                .downcast_ref::<StoreError>()
+                .is_some_and(|e| matches!(e, StoreError::Locked(_)));
+            ExitCode::from(if busy { exit::BUSY } else { exit::ERROR })
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, color: bool) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RESTDAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .without_time()
+        .init();
+}
+
+fn run(cli: args::Cli) -> anyhow::Result<u8> {
+    let config = args::Config::from_cli(cli)?;
+    match config.command {
+        args::Command::Import { inputs } => import(&config.global, inputs),
+    }
+}
+
+fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Result<u8> {
+    let mut opts = Options::new(global.data_dir.clone(), inputs);
+    // Undocumented knob for tests that need many small commits.
+    if let Some(n) = std::env::var("RESTDAY_BATCH_BYTES").ok().and_then(|v| v.parse().ok()) {
+        opts.batch_bytes = n;
+    }
+    let show = !global.quiet && std::io::stderr().is_terminal();
+    let progress = progress::Bar::new(show, global.quiet);
+    let summary = restday_import::import(&opts, &progress)
+        .with_context(|| format!("importing into {}", global.data_dir.display()))?;
+    progress.finish();
+    if !global.quiet {
+        println!("{}", summary_line(&summary));
+    }
+    Ok(if summary.failed > 0 { exit::FILES_FAILED } else { exit::OK })
+}
+
+fn summary_line(s: &Summary) -> String {
+    let mut line = format!(
+        "{} files seen: {} imported, {} duplicates, {} unsupported, {} failed",
+        s.seen, s.imported, s.duplicates, s.unsupported, s.failed
+    );
+    if s.partial > 0 {
+        line += &format!(" ({} partly read)", s.partial);
+    }
+    if s.unchanged > 0 {
+        line += &format!(", {} already imported", s.unchanged);
+    }
+    line += &format!(
+        "; {} activities added{}; {:.1} MB in {:.2} s",
+        s.activities_added,
+        if s.replaced > 0 {
+            format!(", {} replaced by richer copies", s.replaced)
+        } else {
+            String::new()
+        },
+        s.bytes as f64 / 1e6,
+        s.elapsed.as_secs_f64()
+    );
+    line
+}

@@ -1,0 +1,534 @@
+//! FIT decoding through `fitparser`'s streaming processor.
+//!
+//! `fitparser::from_bytes` is all-or-nothing, so this module drives [`FitStreamProcessor`] itself:
+//! it keeps every message decoded before an error and reports the error as a partial decode.
+//! Before handing bytes to fitparser it checks each header (fitparser panics on a header that
+//! declares more bytes than the file has), and it checks CRCs itself, as warnings: a bad CRC
+//! loses nothing.
+//!
+//! fitparser returns times as `DateTime<Local>` in the zone of the machine that parses. Every
+//! time here is taken as a UTC instant (`timestamp_millis`), and the activity's own UTC offset
+//! comes from the FIT `activity` message's `local_timestamp`, never from the machine.
+
+use crate::{Content, DecodeError, Decoded};
+use chrono::{DateTime, Local, NaiveDate, Offset, TimeZone};
+use fitparser::de::{DecodeOption, FitObject, FitStreamProcessor};
+use fitparser::profile::MesgNum;
+use fitparser::{FitDataRecord, Value};
+use restday_model::{Activity, SampleRow, Samples, WellnessMetric, WellnessRow};
+
+/// Seconds from the Unix epoch to the FIT epoch, 1989-12-31T00:00:00Z.
+const FIT_EPOCH_S: i64 = 631_065_600;
+
+/// One FIT segment's header, as read from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Header {
+    pub header_size: usize,
+    pub data_size: usize,
+}
+
+/// Reads and checks a FIT file header at the start of `bytes`.
+pub fn read_header(bytes: &[u8]) -> Result<Header, String> {
+    if bytes.len() < 12 {
+        return Err(format!("{} bytes is too short for a FIT header", bytes.len()));
+    }
+    let header_size = usize::from(bytes[0]);
+    if header_size != 12 && header_size != 14 {
+        return Err(format!("header size {header_size} (a FIT header is 12 or 14 bytes)"));
+    }
+    if &bytes[8..12] != b".FIT" {
+        return Err("no \".FIT\" signature in the header".to_string());
+    }
+    if bytes.len() < header_size {
+        return Err("file ends inside the header".to_string());
+    }
+    let data_size = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    Ok(Header { header_size, data_size })
+}
+
+/// The FIT CRC-16 (the profile's nibble-table algorithm).
+pub fn crc16(bytes: &[u8]) -> u16 {
+    const TABLE: [u16; 16] = [
+        0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401, 0xA001, 0x6C00, 0x7800,
+        0xB401, 0x5000, 0x9C01, 0x8801, 0x4400,
+    ];
+    let mut crc = 0u16;
+    for &byte in bytes {
+        let mut tmp = TABLE[usize::from(crc & 0xF)];
+        crc = (crc >> 4) & 0x0FFF;
+        crc = crc ^ tmp ^ TABLE[usize::from(byte & 0xF)];
+        tmp = TABLE[usize::from(crc & 0xF)];
+        crc = (crc >> 4) & 0x0FFF;
+        crc = crc ^ tmp ^ TABLE[usize::from((byte >> 4) & 0xF)];
+    }
+    crc
+}
+
+/// Walks the chained segments of a file: returns how many bytes fitparser may safely be given
+/// (whole segments, plus a truncated last one) and warnings about CRCs and trailing bytes.
+fn check_segments(bytes: &[u8]) -> Result<(usize, Vec<String>), DecodeError> {
+    let mut warnings = Vec::new();
+    let mut pos = 0;
+    let mut segment = 0;
+    while pos < bytes.len() {
+        let rest = &bytes[pos..];
+        let header = match read_header(rest) {
+            Ok(h) => h,
+            Err(reason) if segment == 0 => return Err(DecodeError::NotFit(reason)),
+            Err(_) if rest.iter().all(|&b| b == 0) => {
+                warnings.push(format!("{} bytes of zero padding after the data", rest.len()));
+                return Ok((pos, warnings));
+            }
+            Err(reason) => {
+                warnings.push(format!(
+                    "ignored {} trailing bytes at {pos} that are not a FIT segment ({reason})",
+                    rest.len()
+                ));
+                return Ok((pos, warnings));
+            }
+        };
+        if header.header_size == 14 {
+            let stored = u16::from_le_bytes([rest[12], rest[13]]);
+            if stored != 0 && stored != crc16(&rest[..12]) {
+                warnings.push(format!("segment {segment}: header CRC mismatch"));
+            }
+        }
+        let end = header.header_size + header.data_size;
+        if rest.len() < end + 2 {
+            // Truncated: fitparser gets it all and the decode loop reports where it stopped.
+            return Ok((bytes.len(), warnings));
+        }
+        let stored = u16::from_le_bytes([rest[end], rest[end + 1]]);
+        let computed = crc16(&rest[..end]);
+        if stored != computed {
+            warnings.push(format!(
+                "segment {segment}: file CRC mismatch (stored {stored:#06x}, computed {computed:#06x}); decoded anyway"
+            ));
+        }
+        pos += end + 2;
+        segment += 1;
+    }
+    Ok((pos, warnings))
+}
+
+/// FIT `file_id.type` numbers restday uses.
+mod file_type {
+    pub const ACTIVITY: i64 = 4;
+    pub const MONITORING_A: i64 = 15;
+    pub const MONITORING_DAILY: i64 = 28;
+    pub const MONITORING_B: i64 = 32;
+    pub const SLEEP: i64 = 49;
+    pub const HRV_STATUS: i64 = 68;
+}
+
+fn file_type_number(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => Some(match s.as_str() {
+            "device" => 1,
+            "settings" => 2,
+            "sport" => 3,
+            "activity" => 4,
+            "workout" => 5,
+            "course" => 6,
+            "schedules" => 7,
+            "weight" => 9,
+            "totals" => 10,
+            "goals" => 11,
+            "blood_pressure" => 14,
+            "monitoring_a" => 15,
+            "activity_summary" => 20,
+            "monitoring_daily" => 28,
+            "monitoring_b" => 32,
+            "segment" => 34,
+            "segment_list" => 35,
+            other => other.strip_prefix("unknown_variant_")?.parse().ok()?,
+        }),
+        other => num(other).map(|n| n as i64),
+    }
+}
+
+/// A number from any numeric value; the first valid element of an array.
+fn num(v: &Value) -> Option<f64> {
+    Some(match v {
+        Value::Byte(x) | Value::Enum(x) | Value::UInt8(x) | Value::UInt8z(x) => f64::from(*x),
+        Value::SInt8(x) => f64::from(*x),
+        Value::SInt16(x) => f64::from(*x),
+        Value::UInt16(x) | Value::UInt16z(x) => f64::from(*x),
+        Value::SInt32(x) => f64::from(*x),
+        Value::UInt32(x) | Value::UInt32z(x) => f64::from(*x),
+        Value::SInt64(x) => *x as f64,
+        Value::UInt64(x) | Value::UInt64z(x) => *x as f64,
+        Value::Float32(x) => f64::from(*x),
+        Value::Float64(x) => *x,
+        Value::Array(items) => return items.iter().find_map(num),
+        Value::Timestamp(_) | Value::String(_) | Value::Invalid => return None,
+    })
+    .filter(|x| x.is_finite())
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim_end_matches('\0').to_string()).filter(|s| !s.is_empty()),
+        Value::Timestamp(_) | Value::Invalid | Value::Array(_) => None,
+        other => num(other).map(|n| format!("{n}")),
+    }
+}
+
+fn time_ms(v: &Value) -> Option<i64> {
+    match v {
+        Value::Timestamp(t) => Some(t.timestamp_millis()),
+        _ => None,
+    }
+}
+
+/// The raw seconds-since-FIT-epoch of a `local_date_time` value, undoing fitparser's
+/// interpretation of it in the parsing machine's zone.
+fn local_fit_seconds(t: &DateTime<Local>) -> Option<i64> {
+    let epoch = NaiveDate::from_ymd_opt(1989, 12, 31)?.and_hms_opt(0, 0, 0)?;
+    let machine_offset = Local.offset_from_local_datetime(&epoch).single()?.fix();
+    Some(t.timestamp() - FIT_EPOCH_S + i64::from(machine_offset.local_minus_utc()))
+}
+
+/// Field access by profile name.
+struct Fields<'a>(&'a FitDataRecord);
+
+impl<'a> Fields<'a> {
+    fn get(&self, name: &str) -> Option<&'a Value> {
+        self.0.fields().iter().find(|f| f.name() == name).map(|f| f.value())
+    }
+    fn num(&self, name: &str) -> Option<f64> {
+        self.get(name).and_then(num)
+    }
+    fn int(&self, name: &str) -> Option<i32> {
+        self.num(name).map(|x| x.round() as i32)
+    }
+    fn text(&self, name: &str) -> Option<String> {
+        self.get(name).and_then(text)
+    }
+    fn time(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(time_ms)
+    }
+}
+
+const SEMICIRCLE_TO_DEG: f64 = 180.0 / 2_147_483_648.0;
+
+fn record_row(f: &Fields) -> SampleRow {
+    let deg = |name| f.num(name).map(|s| s * SEMICIRCLE_TO_DEG).filter(|d| d.abs() <= 180.0);
+    SampleRow {
+        time_ms: f.time("timestamp"),
+        heart_rate: f.int("heart_rate"),
+        distance_m: f.num("distance"),
+        speed_m_s: f.num("enhanced_speed").or_else(|| f.num("speed")),
+        altitude_m: f.num("enhanced_altitude").or_else(|| f.num("altitude")),
+        latitude: deg("position_lat"),
+        longitude: deg("position_long"),
+        cadence: f.int("cadence"),
+        power: f.int("power"),
+        temperature_c: f.num("temperature"),
+    }
+}
+
+/// One `session` message's summary.
+#[derive(Debug, Default)]
+struct Session {
+    activity: Activity,
+    start_ms: Option<i64>,
+}
+
+fn session(f: &Fields) -> Session {
+    Session {
+        start_ms: f.time("start_time"),
+        activity: Activity {
+            sport: f.text("sport"),
+            sub_sport: f.text("sub_sport"),
+            elapsed_s: f.num("total_elapsed_time"),
+            timer_s: f.num("total_timer_time"),
+            distance_m: f.num("total_distance"),
+            ascent_m: f.num("total_ascent"),
+            avg_hr: f.int("avg_heart_rate"),
+            max_hr: f.int("max_heart_rate"),
+            ..Activity::default()
+        },
+    }
+}
+
+/// Everything collected while streaming a file, before it is split into activities.
+#[derive(Default)]
+struct Collected {
+    file_type: Option<i64>,
+    device: Option<String>,
+    samples: Samples,
+    sessions: Vec<Session>,
+    utc_offset_s: Option<i32>,
+    wellness: Vec<WellnessRow>,
+    /// The last full timestamp seen, in ms, for messages that carry none or a 16-bit one.
+    last_time_ms: Option<i64>,
+    /// Open sleep stage: its start and level, closed by the next one.
+    sleep_open: Option<(i64, f64)>,
+    messages: usize,
+}
+
+impl Collected {
+    fn take(&mut self, rec: &FitDataRecord) {
+        self.messages += 1;
+        let f = Fields(rec);
+        if let Some(t) = f.time("timestamp") {
+            self.last_time_ms = Some(t);
+        }
+        let push = |rows: &mut Vec<WellnessRow>, t: Option<i64>, metric, value: Option<f64>| {
+            if let (Some(t), Some(v)) = (t, value) {
+                rows.push(WellnessRow { time_ms: t, end_ms: None, metric, value: v });
+            }
+        };
+        match rec.kind() {
+            // A chained file repeats file_id; the first one names the file.
+            MesgNum::FileId if self.file_type.is_none() => {
+                self.file_type = f.get("type").and_then(file_type_number);
+                let maker = f.text("manufacturer");
+                let product = f
+                    .text("garmin_product")
+                    .or_else(|| f.text("product_name"))
+                    .or_else(|| f.text("product"));
+                self.device = match (maker, product) {
+                    (Some(m), Some(p)) => Some(format!("{m} {p}")),
+                    (m, p) => m.or(p),
+                };
+            }
+            MesgNum::Record => self.samples.push(record_row(&f)),
+            MesgNum::Session => self.sessions.push(session(&f)),
+            MesgNum::Activity => {
+                let utc = f.get("timestamp").and_then(|v| match v {
+                    Value::Timestamp(t) => Some(t.timestamp() - FIT_EPOCH_S),
+                    _ => None,
+                });
+                let local = f.get("local_timestamp").and_then(|v| match v {
+                    Value::Timestamp(t) => local_fit_seconds(t),
+                    _ => None,
+                });
+                if let (Some(utc), Some(local)) = (utc, local) {
+                    let offset = local - utc;
+                    // Real offsets lie within +-14 h; anything else is a device without a clock.
+                    if offset.abs() <= 14 * 3600 {
+                        self.utc_offset_s = Some(offset as i32);
+                    }
+                }
+            }
+            MesgNum::Hrv => {
+                let t = self.last_time_ms;
+                if let Some(Value::Array(items)) = f.get("time") {
+                    for v in items.iter().filter_map(num) {
+                        push(&mut self.wellness, t, WellnessMetric::RrInterval, Some(v * 1000.0));
+                    }
+                } else {
+                    let v = f.num("time").map(|s| s * 1000.0);
+                    push(&mut self.wellness, t, WellnessMetric::RrInterval, v);
+                }
+            }
+            MesgNum::Monitoring => {
+                let t = f.time("timestamp").or_else(|| {
+                    // timestamp_16 holds the low 16 bits of the FIT time; expand it against
+                    // the last full timestamp.
+                    let t16 = f.num("timestamp_16")? as i64;
+                    let last = (self.last_time_ms? / 1000) - FIT_EPOCH_S;
+                    let ts = last + ((t16 - (last & 0xFFFF)) & 0xFFFF);
+                    Some((ts + FIT_EPOCH_S) * 1000)
+                });
+                let hr = f.num("heart_rate").filter(|&h| h > 0.0);
+                push(&mut self.wellness, t, WellnessMetric::HeartRate, hr);
+            }
+            MesgNum::MonitoringHrData => {
+                let t = f.time("timestamp");
+                let resting = f
+                    .num("current_day_resting_heart_rate")
+                    .or_else(|| f.num("resting_heart_rate"))
+                    .filter(|&h| h > 0.0);
+                push(&mut self.wellness, t, WellnessMetric::RestingHeartRate, resting);
+            }
+            MesgNum::StressLevel => {
+                let t = f.time("stress_level_time").or(self.last_time_ms);
+                let v = f.num("stress_level_value").filter(|&s| (0.0..=100.0).contains(&s));
+                push(&mut self.wellness, t, WellnessMetric::Stress, v);
+            }
+            MesgNum::SleepLevel => {
+                let level = f.get("sleep_level").and_then(|v| match v {
+                    Value::String(s) => match s.as_str() {
+                        "unmeasurable" => Some(0.0),
+                        "awake" => Some(1.0),
+                        "light" => Some(2.0),
+                        "deep" => Some(3.0),
+                        "rem" => Some(4.0),
+                        _ => None,
+                    },
+                    other => num(other),
+                });
+                if let (Some(t), Some(level)) = (f.time("timestamp"), level) {
+                    self.close_sleep(t);
+                    self.sleep_open = Some((t, level));
+                }
+            }
+            MesgNum::HrvStatusSummary => {
+                let t = f.time("timestamp");
+                let v = f.num("last_night_average");
+                push(&mut self.wellness, t, WellnessMetric::HrvRmssd, v);
+            }
+            _ => {}
+        }
+    }
+
+    fn close_sleep(&mut self, end_ms: i64) {
+        if let Some((start, level)) = self.sleep_open.take() {
+            self.wellness.push(WellnessRow {
+                time_ms: start,
+                end_ms: Some(end_ms),
+                metric: WellnessMetric::SleepLevel,
+                value: level,
+            });
+        }
+    }
+
+    fn finish(mut self, decoded: &mut Decoded) {
+        if let Some(end) = self.last_time_ms {
+            self.close_sleep(end);
+        }
+        let file_type = self.file_type;
+        decoded.content = match file_type {
+            Some(file_type::ACTIVITY) => Content::Activity,
+            Some(
+                file_type::MONITORING_A
+                | file_type::MONITORING_DAILY
+                | file_type::MONITORING_B
+                | file_type::SLEEP
+                | file_type::HRV_STATUS,
+            ) => Content::Wellness,
+            // A file without file_id that still has records is treated as an activity.
+            None if !self.samples.is_empty() => Content::Activity,
+            Some(n) => Content::Unsupported(format!(
+                "FIT file type {n} carries no activity or wellness data"
+            )),
+            None => Content::Unsupported("FIT file without file_id or records".to_string()),
+        };
+        decoded.wellness = std::mem::take(&mut self.wellness);
+        if decoded.content == Content::Activity {
+            decoded.activities = self.split_sessions();
+            if decoded.activities.is_empty() {
+                decoded.content = Content::Unsupported(
+                    "FIT activity file without records or sessions".to_string(),
+                );
+            }
+        }
+    }
+
+    /// One activity per session (one per leg of a multisport file). Records go to the session
+    /// whose time window holds them: windows run from one session's start to the next's, the
+    /// first open to the left, the last to the right, so no record is dropped. A record without
+    /// a timestamp goes with the last timestamp before it.
+    fn split_sessions(self) -> Vec<Activity> {
+        let Collected { samples, mut sessions, device, utc_offset_s, .. } = self;
+        if sessions.is_empty() {
+            if samples.is_empty() {
+                return Vec::new();
+            }
+            sessions.push(Session::default());
+        }
+        sessions.sort_by_key(|s| s.start_ms.unwrap_or(i64::MIN));
+        let starts: Vec<i64> = sessions.iter().map(|s| s.start_ms.unwrap_or(i64::MIN)).collect();
+        let mut parts: Vec<Samples> = vec![Samples::default(); sessions.len()];
+        let mut last_t = i64::MIN;
+        for i in 0..samples.len() {
+            if let Some(t) = samples.time_ms[i] {
+                last_t = t;
+            }
+            let idx = starts.partition_point(|&s| s <= last_t).saturating_sub(1);
+            parts[idx].push(samples.row(i));
+        }
+        sessions
+            .into_iter()
+            .zip(parts)
+            .enumerate()
+            .map(|(leg, (s, part))| Activity {
+                leg: leg as u32,
+                device: device.clone(),
+                start_ms: s.start_ms.unwrap_or(0),
+                utc_offset_s,
+                samples: part,
+                ..s.activity
+            })
+            .collect()
+    }
+}
+
+/// Decodes a FIT file: activity files give activities with samples, monitoring / sleep / HRV
+/// files give wellness rows, other file types are reported as unsupported.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let (usable, warnings) = check_segments(bytes)?;
+    let mut decoded = Decoded::new(Content::Activity);
+    decoded.warnings = warnings;
+    let mut processor = FitStreamProcessor::new();
+    processor.add_option(DecodeOption::SkipHeaderCrcValidation);
+    processor.add_option(DecodeOption::SkipDataCrcValidation);
+    let mut collected = Collected::default();
+    let mut input = &bytes[..usable];
+    while !input.is_empty() {
+        let offset = usable - input.len();
+        let (rest, obj) = match processor.deserialize_next(input) {
+            Ok(x) => x,
+            Err(e) => {
+                decoded.partial = Some(format!("stopped at byte {offset}: {e}"));
+                break;
+            }
+        };
+        if rest.len() >= input.len() {
+            decoded.partial = Some(format!("decoder made no progress at byte {offset}"));
+            break;
+        }
+        input = rest;
+        match obj {
+            FitObject::Crc(_) => processor.reset(),
+            FitObject::DataMessage(msg) => match processor.decode_message(msg) {
+                Ok(rec) => collected.take(&rec),
+                Err(e) => {
+                    decoded.partial = Some(format!("stopped at byte {offset}: {e}"));
+                    break;
+                }
+            },
+            FitObject::Header(_) | FitObject::DefinitionMessage(_) => {}
+        }
+    }
+    if collected.messages == 0 {
+        return Err(DecodeError::Fit {
+            offset: 0,
+            message: decoded.partial.unwrap_or_else(|| "no data messages".to_string()),
+        });
+    }
+    collected.finish(&mut decoded);
+    Ok(decoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_of_known_bytes() {
+        // The FIT SDK's CRC is CRC-16/ARC; its standard check value for "123456789" is 0xBB3D.
+        assert_eq!(crc16(b"123456789"), 0xBB3D);
+    }
+
+    #[test]
+    fn header_checks() {
+        let mut h = vec![14u8, 0x10, 0, 0, 100, 0, 0, 0, b'.', b'F', b'I', b'T', 0, 0];
+        assert_eq!(read_header(&h).unwrap(), Header { header_size: 14, data_size: 100 });
+        h[0] = 200;
+        assert!(read_header(&h).unwrap_err().contains("header size 200"));
+        h[0] = 14;
+        h[9] = b'X';
+        assert!(read_header(&h).unwrap_err().contains("signature"));
+        assert!(read_header(&h[..5]).unwrap_err().contains("too short"));
+    }
+
+    #[test]
+    fn garbage_is_not_fit() {
+        let err = decode(b"this is not a fit file at all").unwrap_err();
+        assert!(matches!(err, DecodeError::NotFit(_)), "{err}");
+    }
+}

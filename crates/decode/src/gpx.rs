@@ -1,0 +1,134 @@
+//! GPX 1.0 / 1.1 tracks. One activity per `<trk>`, one sample per `<trkpt>`. Heart rate,
+//! cadence, power and temperature come from Garmin's TrackPointExtension (or any extension
+//! element with the same local name, whatever its namespace prefix). Routes and waypoints are
+//! not activities.
+
+use crate::xml::{self, Handler, Stack, attr, parse_f64, parse_i32, parse_time};
+use crate::{Content, DecodeError, Decoded, haversine_m};
+use quick_xml::events::BytesStart;
+use restday_model::{Activity, SampleRow};
+
+#[derive(Default)]
+struct Gpx {
+    activities: Vec<Activity>,
+    track: Option<Activity>,
+    point: Option<SampleRow>,
+    /// The previous point with a position in the current segment, for the distance.
+    last_pos: Option<(f64, f64)>,
+    distance_m: f64,
+    tracks_seen: usize,
+    naive_times: bool,
+}
+
+impl Gpx {
+    fn finish_track(&mut self) {
+        if let Some(mut t) = self.track.take()
+            && !t.samples.is_empty()
+        {
+            t.distance_m = Some(self.distance_m);
+            t.start_ms = t.samples.time_span().map_or(0, |(a, _)| a);
+            self.activities.push(t);
+        }
+    }
+}
+
+impl Handler for Gpx {
+    fn start(&mut self, stack: &Stack, e: &BytesStart) {
+        match stack.get(0) {
+            b"trk" => {
+                self.track = Some(Activity { leg: self.tracks_seen as u32, ..Activity::default() });
+                self.tracks_seen += 1;
+                self.distance_m = 0.0;
+            }
+            b"trkseg" => self.last_pos = None,
+            b"trkpt" if self.track.is_some() => {
+                let coord = |name| attr(e, name).and_then(|v| parse_f64(&v));
+                let lat = coord(b"lat").filter(|l| l.abs() <= 90.0);
+                let lon = coord(b"lon").filter(|l| l.abs() <= 180.0);
+                self.point =
+                    Some(SampleRow { latitude: lat, longitude: lon, ..SampleRow::default() });
+            }
+            _ => {}
+        }
+    }
+
+    fn text(&mut self, stack: &Stack, text: &[u8]) {
+        if let Some(p) = self.point.as_mut() {
+            match stack.get(0) {
+                b"ele" => p.altitude_m = parse_f64(text),
+                b"time" => {
+                    if let Some((t, zoned)) = parse_time(text) {
+                        p.time_ms = Some(t);
+                        self.naive_times |= !zoned;
+                    }
+                }
+                b"hr" => p.heart_rate = parse_i32(text).filter(|h| (1..=300).contains(h)),
+                b"cad" | b"cadence" => p.cadence = parse_i32(text),
+                b"power" | b"PowerInWatts" => p.power = parse_i32(text),
+                b"atemp" | b"temp" => p.temperature_c = parse_f64(text),
+                b"speed" => p.speed_m_s = parse_f64(text),
+                _ => {}
+            }
+        } else if let Some(t) = self.track.as_mut()
+            && stack.get(1) == b"trk"
+        {
+            let value = String::from_utf8_lossy(text).trim().to_string();
+            match stack.get(0) {
+                b"name" if !value.is_empty() => t.name = Some(value),
+                b"type" if !value.is_empty() => t.sport = Some(value.to_ascii_lowercase()),
+                _ => {}
+            }
+        }
+    }
+
+    fn end(&mut self, stack: &Stack) {
+        match stack.get(0) {
+            b"trkpt" => {
+                if let (Some(p), Some(t)) = (self.point.take(), self.track.as_mut()) {
+                    if let (Some(lat), Some(lon)) = (p.latitude, p.longitude) {
+                        if let Some((plat, plon)) = self.last_pos {
+                            self.distance_m += haversine_m(plat, plon, lat, lon);
+                        }
+                        self.last_pos = Some((lat, lon));
+                    }
+                    t.samples.push(p);
+                }
+            }
+            b"trk" => self.finish_track(),
+            _ => {}
+        }
+    }
+
+    fn has_data(&self) -> bool {
+        !self.activities.is_empty() || self.track.as_ref().is_some_and(|t| !t.samples.is_empty())
+    }
+}
+
+/// Decodes a GPX document.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let mut gpx = Gpx::default();
+    let partial = xml::drive(bytes, "gpx", &mut gpx)?;
+    // A truncated file can leave its last track open: keep what it holds.
+    if partial.is_some() {
+        gpx.point = None;
+        gpx.finish_track();
+    }
+    let mut d = Decoded::new(Content::Activity);
+    d.partial = partial;
+    if gpx.naive_times {
+        d.warnings.push(xml::NAIVE_TIME_WARNING.to_string());
+    }
+    let (timed, untimed): (Vec<_>, Vec<_>) =
+        gpx.activities.into_iter().partition(|a| a.samples.time_span().is_some());
+    d.activities = timed;
+    if d.activities.is_empty() {
+        d.content = Content::Unsupported(if untimed.is_empty() {
+            "GPX without track points (a route or waypoints only)".to_string()
+        } else {
+            "GPX track without times: not a recorded activity".to_string()
+        });
+    } else if !untimed.is_empty() {
+        d.warnings.push(format!("{} track(s) without times left out", untimed.len()));
+    }
+    Ok(d)
+}

@@ -1,0 +1,141 @@
+//! Decodes one watch file (FIT, GPX or TCX) into restday's model: activities with their samples,
+//! and wellness rows.
+//!
+//! The one entry point is [`decode`]. It never panics: a panic inside a decoder is caught and
+//! returned as [`DecodeError::Panic`]. A file that breaks part-way keeps what was decoded before
+//! the break and says why in [`Decoded::partial`].
+//!
+//! FIT goes through the `fitparser` crate's streaming processor (see [`fit`]); GPX and TCX are
+//! read with quick-xml's borrowed events, without building a document tree.
+//!
+//! ```
+//! use restday_decode::{decode, Content};
+//! use restday_model::Format;
+//! let gpx = br#"<gpx version="1.1"><trk><trkseg>
+//!   <trkpt lat="46.0" lon="14.5"><time>2024-05-01T06:00:00Z</time></trkpt>
+//!   <trkpt lat="46.001" lon="14.5"><time>2024-05-01T06:00:10Z</time></trkpt>
+//! </trkseg></trk></gpx>"#;
+//! let d = decode(Format::Gpx, gpx).unwrap();
+//! assert_eq!(d.content, Content::Activity);
+//! assert_eq!(d.activities[0].samples.len(), 2);
+//! ```
+
+mod error;
+pub mod fit;
+pub mod gpx;
+pub mod tcx;
+mod xml;
+
+pub use error::DecodeError;
+
+use restday_model::{Activity, Format, WellnessRow};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// What a file holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Content {
+    /// One or more activities.
+    Activity,
+    /// Wellness data (monitoring, sleep, HRV status).
+    Wellness,
+    /// Something restday does not use (settings, a workout, a course, a route...), with a
+    /// description for the ledger.
+    Unsupported(String),
+}
+
+/// The result of decoding one file.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    pub content: Content,
+    pub activities: Vec<Activity>,
+    pub wellness: Vec<WellnessRow>,
+    /// Set when decoding stopped early: why, and where. What came before is kept.
+    pub partial: Option<String>,
+    /// Things worth knowing that lost no data (a CRC mismatch, times read as UTC...).
+    pub warnings: Vec<String>,
+}
+
+impl Decoded {
+    fn new(content: Content) -> Self {
+        Decoded {
+            content,
+            activities: Vec::new(),
+            wellness: Vec::new(),
+            partial: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Decodes one file's bytes. Never panics.
+pub fn decode(format: Format, bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let run = || match format {
+        Format::Fit => fit::decode(bytes),
+        Format::Gpx => gpx::decode(bytes),
+        Format::Tcx => tcx::decode(bytes),
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(result) => result.map(|mut d| {
+            d.activities.iter_mut().for_each(fill_from_samples);
+            d
+        }),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(DecodeError::Panic(msg))
+        }
+    }
+}
+
+/// Fills summary fields the file did not give from the samples: start time, elapsed time,
+/// distance, average and maximum heart rate.
+fn fill_from_samples(a: &mut Activity) {
+    let span = a.samples.time_span();
+    if let Some((first, last)) = span {
+        if a.start_ms == 0 {
+            a.start_ms = first;
+        }
+        if a.elapsed_s.is_none() {
+            a.elapsed_s = Some((last - a.start_ms.min(first)) as f64 / 1000.0);
+        }
+    }
+    if a.distance_m.is_none() {
+        a.distance_m = a.samples.distance_m.iter().flatten().copied().reduce(f64::max);
+    }
+    let hrs: Vec<i32> = a.samples.heart_rate.iter().flatten().copied().collect();
+    if !hrs.is_empty() {
+        if a.max_hr.is_none() {
+            a.max_hr = hrs.iter().copied().max();
+        }
+        if a.avg_hr.is_none() {
+            let sum: i64 = hrs.iter().map(|&h| i64::from(h)).sum();
+            a.avg_hr = Some((sum as f64 / hrs.len() as f64).round() as i32);
+        }
+    }
+}
+
+/// Great-circle distance in metres between two points given in degrees (haversine, mean Earth
+/// radius 6,371,008.8 m).
+pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    const R: f64 = 6_371_008.8;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * R * h.sqrt().min(1.0).asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haversine_one_degree_of_latitude() {
+        // One degree of arc on a sphere of radius R is R * pi / 180 = 111,195.08 m.
+        let d = haversine_m(0.0, 0.0, 1.0, 0.0);
+        assert!((d - 111_195.08).abs() < 0.01, "{d}");
+    }
+}

@@ -1,0 +1,217 @@
+//! The streaming XML driver shared by the GPX and TCX readers: quick-xml borrowed events, a
+//! stack of element local names (namespace prefixes dropped, so `gpxtpx:hr` and `ns3:hr` are
+//! both `hr`), and the truncation check quick-xml does not do.
+
+use crate::DecodeError;
+use chrono::{DateTime, NaiveDateTime};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+/// Deeper nesting than this is not a real GPX or TCX file.
+const MAX_DEPTH: usize = 256;
+
+/// The open elements, innermost last, as local names in one buffer (no allocation per element).
+#[derive(Default)]
+pub(crate) struct Stack {
+    names: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Stack {
+    fn push(&mut self, name: &[u8]) {
+        self.names.extend_from_slice(name);
+        self.ends.push(self.names.len());
+    }
+    fn pop(&mut self) {
+        self.ends.pop();
+        self.names.truncate(self.ends.last().copied().unwrap_or(0));
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// The name `up` levels above the innermost element (0 is the innermost).
+    pub(crate) fn get(&self, up: usize) -> &[u8] {
+        let n = self.ends.len();
+        if up >= n {
+            return b"";
+        }
+        let end = self.ends[n - 1 - up];
+        let start = if n - 1 - up == 0 { 0 } else { self.ends[n - 2 - up] };
+        &self.names[start..end]
+    }
+    #[cfg(test)]
+    fn contains(&self, name: &[u8]) -> bool {
+        (0..self.len()).any(|i| self.get(i) == name)
+    }
+}
+
+/// Callbacks for [`drive`]. The element is already on the stack in `start` and `text`, and still
+/// on it in `end`.
+pub(crate) trait Handler {
+    fn start(&mut self, stack: &Stack, element: &BytesStart);
+    fn text(&mut self, stack: &Stack, text: &[u8]);
+    fn end(&mut self, stack: &Stack);
+    /// Whether anything worth keeping was read, so an error after it makes a partial file.
+    fn has_data(&self) -> bool;
+}
+
+/// Reads `bytes` as an XML document whose root element's local name must be `root`. Returns
+/// `Ok(Some(reason))` when the document broke or ended early after some data was read.
+pub(crate) fn drive(
+    bytes: &[u8],
+    root: &'static str,
+    handler: &mut impl Handler,
+) -> Result<Option<String>, DecodeError> {
+    // Strava writes TCX with white space before the XML declaration; some tools write a BOM.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let mut reader = Reader::from_reader(&bytes[start..]);
+    reader.config_mut().trim_text(true);
+    let mut stack = Stack::default();
+    let mut closed = false;
+    let mut seen_root = false;
+    loop {
+        let event = match reader.read_event() {
+            Ok(e) => e,
+            Err(e) => {
+                let offset = start as u64 + reader.error_position();
+                let message = e.to_string();
+                if handler.has_data() {
+                    return Ok(Some(format!("XML error at byte {offset}: {message}")));
+                }
+                return Err(DecodeError::Xml { offset, message });
+            }
+        };
+        match event {
+            Event::Start(e) | Event::Empty(e) if !seen_root => {
+                let name = e.local_name();
+                if name.as_ref() != root.as_bytes() {
+                    return Err(DecodeError::WrongDocument {
+                        expected: root,
+                        found: format!("root element <{}>", String::from_utf8_lossy(name.as_ref())),
+                    });
+                }
+                seen_root = true;
+                stack.push(name.as_ref());
+                handler.start(&stack, &e);
+            }
+            Event::Start(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    let reason = format!("elements nested deeper than {MAX_DEPTH}");
+                    if handler.has_data() {
+                        return Ok(Some(reason));
+                    }
+                    return Err(DecodeError::Xml {
+                        offset: reader.buffer_position(),
+                        message: reason,
+                    });
+                }
+                stack.push(e.local_name().as_ref());
+                handler.start(&stack, &e);
+            }
+            Event::Empty(e) => {
+                stack.push(e.local_name().as_ref());
+                handler.start(&stack, &e);
+                handler.end(&stack);
+                stack.pop();
+            }
+            Event::Text(t) => handler.text(&stack, t.as_ref()),
+            Event::CData(t) => handler.text(&stack, t.as_ref()),
+            Event::End(_) => {
+                handler.end(&stack);
+                stack.pop();
+                if seen_root && stack.len() == 0 {
+                    closed = true;
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+    }
+    if !seen_root {
+        return Err(DecodeError::WrongDocument { expected: root, found: "no root element".into() });
+    }
+    if !closed {
+        let reason = format!("document ends before </{root}> (truncated?)");
+        if handler.has_data() {
+            return Ok(Some(reason));
+        }
+        return Err(DecodeError::Xml { offset: bytes.len() as u64, message: reason });
+    }
+    Ok(None)
+}
+
+/// The value of the attribute with this local name, as text.
+pub(crate) fn attr<'a>(e: &'a BytesStart, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
+    e.attributes().flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| a.value)
+}
+
+pub(crate) fn parse_f64(text: &[u8]) -> Option<f64> {
+    std::str::from_utf8(text).ok()?.trim().parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// An integer, accepting a decimal form ("150.0") as some writers use.
+pub(crate) fn parse_i32(text: &[u8]) -> Option<i32> {
+    let x = parse_f64(text)?;
+    (x.abs() < 1e9).then(|| x.round() as i32)
+}
+
+/// Parses an ISO 8601 / RFC 3339 time. Returns UTC milliseconds and whether the text had a zone.
+/// A time without a zone is read as UTC, as the GPX and TCX schemas define their times in UTC.
+pub(crate) fn parse_time(text: &[u8]) -> Option<(i64, bool)> {
+    let s = std::str::from_utf8(text).ok()?.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some((t.timestamp_millis(), true));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some((t.and_utc().timestamp_millis(), false));
+        }
+    }
+    None
+}
+
+pub(crate) const NAIVE_TIME_WARNING: &str = "times without a time zone were read as UTC";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let cases: [(&str, Option<(i64, bool)>); 5] = [
+            ("2012-10-24T23:29:40.000Z", Some((1_351_121_380_000, true))),
+            ("2012-10-24T23:29:40Z", Some((1_351_121_380_000, true))),
+            // 01:29:40 at +02:00 is 23:29:40 UTC the day before.
+            ("2012-10-25T01:29:40+02:00", Some((1_351_121_380_000, true))),
+            ("2012-10-24T23:29:40", Some((1_351_121_380_000, false))),
+            ("yesterday", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_time(text.as_bytes()), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_i32(b" 150 "), Some(150));
+        assert_eq!(parse_i32(b"150.4"), Some(150));
+        assert_eq!(parse_f64(b"NaN"), None);
+        assert_eq!(parse_f64(b"abc"), None);
+    }
+
+    #[test]
+    fn stack_get() {
+        let mut s = Stack::default();
+        s.push(b"gpx");
+        s.push(b"trk");
+        s.push(b"name");
+        assert_eq!(s.get(0), b"name");
+        assert_eq!(s.get(1), b"trk");
+        assert_eq!(s.get(2), b"gpx");
+        assert_eq!(s.get(3), b"");
+        s.pop();
+        assert_eq!(s.get(0), b"trk");
+        assert!(s.contains(b"gpx"));
+    }
+}

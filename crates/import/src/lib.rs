@@ -1,0 +1,465 @@
+//! The import pipeline: find files -> decode them in parallel -> deduplicate -> commit to the
+//! store, in bounded batches so memory does not grow with the size of the export.
+//!
+//! One broken file never stops a batch: whatever happens to a file ends as one row of the
+//! ledger (`imports.parquet`), and the batch goes on. A file whose content hash the ledger
+//! already holds is not decoded again, which makes a re-run over the same export cheap and adds
+//! nothing.
+//!
+//! The same activity arriving twice from different files (a FIT and the GPX exported from it:
+//! starts within [`SAME_START_MS`], durations within [`same_duration`]) is stored once, from the
+//! richer file (FIT over TCX over GPX, then more samples); the other is a `duplicate` in the
+//! ledger.
+//!
+//! Progress goes through the [`Progress`] trait; this crate draws nothing.
+
+use rayon::prelude::*;
+use restday_decode::{Content, Decoded, decode};
+use restday_model::{Format, LedgerRow, Outcome, activity_id};
+use restday_source::{Found, Kind, Limits, SourceFile, strava, walk};
+use restday_store::{Commit, Store, StoreError, StoredActivity, StoredWellness};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Two copies of one activity start within this many milliseconds of each other.
+pub const SAME_START_MS: i64 = 60_000;
+
+/// Two copies of one activity last about as long: within a minute or 10 %, whichever is more.
+pub fn same_duration(a_s: f64, b_s: f64) -> bool {
+    (a_s - b_s).abs() <= 60f64.max(0.1 * a_s.max(b_s))
+}
+
+/// What to import and where.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub inputs: Vec<PathBuf>,
+    pub limits: Limits,
+    /// Decompressed bytes gathered before a batch is decoded and committed.
+    pub batch_bytes: usize,
+}
+
+impl Options {
+    pub fn new(data_dir: PathBuf, inputs: Vec<PathBuf>) -> Self {
+        Options { data_dir, inputs, limits: Limits::default(), batch_bytes: 64 << 20 }
+    }
+}
+
+/// Receives progress; implemented by the binary to draw a progress bar.
+pub trait Progress: Sync {
+    /// A file was looked at (decoded, skipped as known, or recorded as a problem).
+    fn file(&self, _path: &str, _bytes: u64) {}
+    /// A file failed or was only partly read.
+    fn problem(&self, _row: &LedgerRow) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Summary {
+    /// Files looked at, including those already known.
+    pub seen: usize,
+    pub imported: usize,
+    pub duplicates: usize,
+    pub unsupported: usize,
+    pub failed: usize,
+    /// Imported files that were only partly readable.
+    pub partial: usize,
+    /// Files the ledger already knew, not decoded again.
+    pub unchanged: usize,
+    pub activities_added: usize,
+    /// Stored activities replaced by a richer copy of the same activity.
+    pub replaced: usize,
+    pub wellness_rows_added: usize,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    pub elapsed: Duration,
+}
+
+/// The content hash the ledger keys files by: XXH3-128 of the decompressed bytes, in hex.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
+/// One stored or newly decoded activity, as the duplicate check sees it.
+#[derive(Clone, Debug)]
+struct Known {
+    id: String,
+    hash: String,
+    start_ms: i64,
+    duration_s: f64,
+    richness: (u8, i64),
+}
+
+fn format_of(kind: Kind) -> Option<Format> {
+    match kind {
+        Kind::Fit => Some(Format::Fit),
+        Kind::Gpx => Some(Format::Gpx),
+        Kind::Tcx => Some(Format::Tcx),
+        Kind::StravaCsv => None,
+    }
+}
+
+fn richness_of(format: &str) -> u8 {
+    match format {
+        "fit" => Format::Fit.richness(),
+        "tcx" => Format::Tcx.richness(),
+        "gpx" => Format::Gpx.richness(),
+        _ => 0,
+    }
+}
+
+/// The import in progress.
+struct Run<'a> {
+    store: Store,
+    progress: &'a dyn Progress,
+    /// Content hashes already in the ledger or seen in this run.
+    hashes: HashSet<String>,
+    /// Files without a hash (skipped, unreadable) by path and size.
+    unhashed: HashSet<(String, u64)>,
+    known: Vec<Known>,
+    /// Names and types from Strava's activities.csv, by the activity file's path.
+    labels: Vec<(String, Option<String>, Option<String>)>,
+    summary: Summary,
+}
+
+/// The result of the parallel stage for one file.
+enum Work {
+    Known,
+    Decoded(String, Result<Decoded, restday_decode::DecodeError>),
+    Csv(String, Result<Vec<strava::StravaActivity>, String>),
+}
+
+/// Runs an import. Errors only when the dataset itself cannot be opened or written; problems
+/// with input files are in the ledger and the summary.
+pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreError> {
+    let started = Instant::now();
+    let store = Store::open(&opts.data_dir)?;
+    let hashes =
+        store.ledger().iter().filter(|r| !r.hash.is_empty()).map(|r| r.hash.clone()).collect();
+    let unhashed = store
+        .ledger()
+        .iter()
+        .filter(|r| r.hash.is_empty())
+        .map(|r| (r.path.clone(), r.size))
+        .collect();
+    let known = store
+        .activities()
+        .iter()
+        .map(|a| Known {
+            id: a.id.clone(),
+            hash: a.file_hash.clone(),
+            start_ms: a.activity.start_ms,
+            duration_s: a.activity.duration_s(),
+            richness: (richness_of(&a.format), a.sample_count),
+        })
+        .collect();
+    let mut run = Run {
+        store,
+        progress,
+        hashes,
+        unhashed,
+        known,
+        labels: Vec::new(),
+        summary: Summary::default(),
+    };
+
+    let mut batch: Vec<Found> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut result = Ok(());
+    walk(&opts.inputs, &opts.limits, &mut |found| {
+        if result.is_err() {
+            return;
+        }
+        if let Found::File(f) = &found {
+            batch_bytes += f.bytes.len();
+        }
+        batch.push(found);
+        if batch_bytes >= opts.batch_bytes || batch.len() >= 4096 {
+            batch_bytes = 0;
+            result = run.batch(std::mem::take(&mut batch));
+        }
+    });
+    result?;
+    run.batch(batch)?;
+    run.summary.elapsed = started.elapsed();
+    Ok(run.summary)
+}
+
+impl Run<'_> {
+    fn batch(&mut self, batch: Vec<Found>) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let commit_id = self.store.next_commit_id();
+        let seen_ms = commit_id;
+        // Hash and decode in parallel; files the ledger knows are not decoded.
+        let known = &self.hashes;
+        let progress = self.progress;
+        let work: Vec<Option<Work>> = batch
+            .par_iter()
+            .map(|found| {
+                let Found::File(SourceFile { path, kind, bytes }) = found else { return None };
+                let hash = content_hash(bytes);
+                progress.file(path, bytes.len() as u64);
+                Some(if known.contains(&hash) {
+                    Work::Known
+                } else if let Some(format) = format_of(*kind) {
+                    Work::Decoded(hash, decode(format, bytes))
+                } else {
+                    Work::Csv(hash, strava::parse_activities_csv(bytes))
+                })
+            })
+            .collect();
+
+        let mut commit = Commit::default();
+        let mut labels_changed = false;
+        for (found, work) in batch.into_iter().zip(work) {
+            self.summary.seen += 1;
+            let row = |path: String, size: u64, hash: String, format: String, outcome| LedgerRow {
+                path,
+                size,
+                hash,
+                format,
+                outcome,
+                partial: false,
+                error: None,
+                activity_ids: None,
+                commit_id,
+                seen_ms,
+            };
+            let ledger_row = match (found, work) {
+                (Found::Skipped { path, size, ext }, _) => {
+                    self.progress.file(&path, size);
+                    if !self.unhashed.insert((path.clone(), size)) {
+                        self.summary.unchanged += 1;
+                        continue;
+                    }
+                    let mut r = row(path, size, String::new(), ext, Outcome::Unsupported);
+                    r.error = Some("not a FIT, GPX or TCX file".to_string());
+                    r
+                }
+                (Found::Error { path, size, reason }, _) => {
+                    self.progress.file(&path, size);
+                    if !self.unhashed.insert((path.clone(), size)) {
+                        self.summary.unchanged += 1;
+                        continue;
+                    }
+                    let mut r = row(path, size, String::new(), String::new(), Outcome::Failed);
+                    r.error = Some(reason);
+                    r
+                }
+                (Found::File(_), Some(Work::Known)) | (Found::File(_), None) => {
+                    self.summary.unchanged += 1;
+                    continue;
+                }
+                (Found::File(f), Some(Work::Csv(hash, parsed))) => {
+                    self.summary.bytes += f.bytes.len() as u64;
+                    if !self.hashes.insert(hash.clone()) {
+                        self.summary.unchanged += 1;
+                        continue;
+                    }
+                    let mut r = row(
+                        f.path.clone(),
+                        f.bytes.len() as u64,
+                        hash,
+                        "csv".into(),
+                        Outcome::Imported,
+                    );
+                    match parsed {
+                        Ok(rows) => {
+                            let root = strava::export_root(&f.path);
+                            self.labels.extend(rows.into_iter().map(|s| {
+                                (format!("{root}{}", s.filename), s.name, s.activity_type)
+                            }));
+                            labels_changed = true;
+                        }
+                        Err(e) => {
+                            r.outcome = Outcome::Failed;
+                            r.error = Some(e);
+                        }
+                    }
+                    r
+                }
+                (Found::File(f), Some(Work::Decoded(hash, decoded))) => {
+                    self.summary.bytes += f.bytes.len() as u64;
+                    if !self.hashes.insert(hash.clone()) {
+                        // The same bytes twice in this run (x.fit and x.fit.gz, say).
+                        let mut r = row(
+                            f.path,
+                            f.bytes.len() as u64,
+                            hash,
+                            format_of(f.kind).map_or("", |x| x.as_str()).into(),
+                            Outcome::Duplicate,
+                        );
+                        r.error = Some("same content as a file seen earlier in this import".into());
+                        r
+                    } else {
+                        self.decoded(&f, hash, decoded, row, &mut commit)
+                    }
+                }
+            };
+            match ledger_row.outcome {
+                Outcome::Imported => self.summary.imported += 1,
+                Outcome::Duplicate => self.summary.duplicates += 1,
+                Outcome::Unsupported => self.summary.unsupported += 1,
+                Outcome::Failed => self.summary.failed += 1,
+            }
+            if ledger_row.partial {
+                self.summary.partial += 1;
+            }
+            if ledger_row.outcome == Outcome::Failed || ledger_row.partial {
+                self.progress.problem(&ledger_row);
+            }
+            commit.ledger.push(ledger_row);
+        }
+        if commit.ledger.is_empty() && !labels_changed {
+            return Ok(());
+        }
+        self.summary.activities_added += commit.activities.len();
+        self.summary.wellness_rows_added += commit.wellness.len();
+        commit.labels = self.labels.clone();
+        self.store.commit(commit_id, commit)
+    }
+
+    /// Turns one decoded file into its ledger row, and its activities and wellness into the
+    /// commit, deduplicating against everything stored or seen so far.
+    fn decoded(
+        &mut self,
+        f: &SourceFile,
+        hash: String,
+        decoded: Result<Decoded, restday_decode::DecodeError>,
+        row: impl Fn(String, u64, String, String, Outcome) -> LedgerRow,
+        commit: &mut Commit,
+    ) -> LedgerRow {
+        let format = format_of(f.kind).map_or("", |x| x.as_str()).to_string();
+        let mut r = row(
+            f.path.clone(),
+            f.bytes.len() as u64,
+            hash.clone(),
+            format.clone(),
+            Outcome::Imported,
+        );
+        let d = match decoded {
+            Ok(d) => d,
+            Err(e) => {
+                r.outcome = Outcome::Failed;
+                r.error = Some(e.to_string());
+                return r;
+            }
+        };
+        let mut notes: Vec<String> = Vec::new();
+        if let Some(p) = &d.partial {
+            r.partial = true;
+            notes.push(format!("partly read: {p}"));
+        }
+        notes.extend(d.warnings.iter().cloned());
+        if let Content::Unsupported(why) = &d.content {
+            r.outcome = Outcome::Unsupported;
+            notes.insert(0, why.clone());
+        }
+        commit.wellness.extend(d.wellness.into_iter().map(|w| StoredWellness {
+            row: w,
+            file_hash: hash.clone(),
+            source_path: f.path.clone(),
+        }));
+        let mut kept_ids = Vec::new();
+        let mut duplicate_of = Vec::new();
+        for a in d.activities {
+            let id = activity_id(&hash, a.leg);
+            let me = Known {
+                id: id.clone(),
+                hash: hash.clone(),
+                start_ms: a.start_ms,
+                duration_s: a.duration_s(),
+                richness: (richness_of(&format), a.samples.len() as i64),
+            };
+            let twin = self.known.iter().position(|k| {
+                k.hash != me.hash
+                    && (k.start_ms - me.start_ms).abs() <= SAME_START_MS
+                    && same_duration(k.duration_s, me.duration_s)
+            });
+            if let Some(i) = twin {
+                if self.known[i].richness >= me.richness {
+                    duplicate_of.push(self.known[i].id.clone());
+                    continue;
+                }
+                // The new copy is richer: it replaces the one seen before.
+                let old = self.known.remove(i);
+                if let Some(pos) = commit.activities.iter().position(|(s, _)| s.id == old.id) {
+                    commit.activities.remove(pos);
+                    for lr in commit.ledger.iter_mut().filter(|lr| lr.hash == old.hash) {
+                        lr.outcome = Outcome::Duplicate;
+                        lr.error = Some(format!("replaced by the richer copy {id}"));
+                        lr.activity_ids = Some(id.clone());
+                        self.summary.imported -= 1;
+                        self.summary.duplicates += 1;
+                    }
+                } else {
+                    commit.replaced.push((old.id, id.clone()));
+                    self.summary.replaced += 1;
+                }
+            }
+            self.known.push(me);
+            kept_ids.push(id.clone());
+            let samples = a.samples.clone();
+            let sample_count = samples.len() as i64;
+            let mut activity = a;
+            activity.samples = Default::default();
+            commit.activities.push((
+                StoredActivity {
+                    id,
+                    file_hash: hash.clone(),
+                    source_path: f.path.clone(),
+                    format: format.clone(),
+                    activity,
+                    sample_count,
+                    commit_id: r.commit_id,
+                },
+                samples,
+            ));
+        }
+        if kept_ids.is_empty() && !duplicate_of.is_empty() {
+            r.outcome = Outcome::Duplicate;
+            notes.insert(0, "the same activity is already stored from another file".into());
+            r.activity_ids = Some(duplicate_of.join(","));
+        } else if !kept_ids.is_empty() {
+            r.activity_ids = Some(kept_ids.join(","));
+        }
+        if !notes.is_empty() {
+            r.error = Some(notes.join("; "));
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duration_similarity() {
+        let cases = [
+            (3600.0, 3650.0, true),  // 50 s apart
+            (3600.0, 3950.0, true),  // 350 s is within 10 % of 3950 s
+            (3600.0, 4100.0, false), // 500 s is more than 410 s
+            (30.0, 85.0, true),      // short: within a minute
+            (30.0, 100.0, false),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(same_duration(a, b), want, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn hash_is_stable_hex() {
+        let h = content_hash(b"restday");
+        assert_eq!(h.len(), 32);
+        assert_eq!(h, content_hash(b"restday"));
+        assert_ne!(h, content_hash(b"restdaz"));
+    }
+}

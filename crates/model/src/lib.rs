@@ -1,0 +1,332 @@
+//! The domain model of restday: activities, their samples, wellness readings and the import
+//! ledger, as plain Rust values.
+//!
+//! This crate owns no behaviour beyond small helpers. It knows nothing of files, FIT, XML or
+//! Polars: decoders produce these values, the store persists them, later stages read them back.
+//!
+//! Times are UTC milliseconds since the Unix epoch (`i64`) everywhere, so that every stage agrees
+//! on one representation and no stage needs a date library to pass a time along.
+//!
+//! ```
+//! use restday_model::{Samples, SampleRow};
+//! let mut s = Samples::default();
+//! s.push(SampleRow { time_ms: Some(1_000), heart_rate: Some(140), ..SampleRow::default() });
+//! assert_eq!(s.len(), 1);
+//! assert_eq!(s.heart_rate[0], Some(140));
+//! ```
+
+use std::fmt;
+
+/// The file formats restday decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    Fit,
+    Gpx,
+    Tcx,
+}
+
+impl Format {
+    /// The lower-case name used in tables and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Fit => "fit",
+            Format::Gpx => "gpx",
+            Format::Tcx => "tcx",
+        }
+    }
+
+    /// How much a format usually carries; used to keep the richer copy of a duplicated activity.
+    /// FIT carries sessions, laps and every sensor; TCX carries laps and heart rate; GPX carries
+    /// points only.
+    pub fn richness(self) -> u8 {
+        match self {
+            Format::Fit => 3,
+            Format::Tcx => 2,
+            Format::Gpx => 1,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of samples, used to build [`Samples`] a row at a time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SampleRow {
+    pub time_ms: Option<i64>,
+    pub heart_rate: Option<i32>,
+    pub distance_m: Option<f64>,
+    pub speed_m_s: Option<f64>,
+    pub altitude_m: Option<f64>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub cadence: Option<i32>,
+    pub power: Option<i32>,
+    pub temperature_c: Option<f64>,
+}
+
+/// The samples of one activity, column by column: one entry per FIT `record` message or per
+/// GPX / TCX track point, in file order, none dropped or merged. A value the device marked
+/// invalid, or did not record, is `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Samples {
+    pub time_ms: Vec<Option<i64>>,
+    pub heart_rate: Vec<Option<i32>>,
+    pub distance_m: Vec<Option<f64>>,
+    pub speed_m_s: Vec<Option<f64>>,
+    pub altitude_m: Vec<Option<f64>>,
+    pub latitude: Vec<Option<f64>>,
+    pub longitude: Vec<Option<f64>>,
+    pub cadence: Vec<Option<i32>>,
+    pub power: Vec<Option<i32>>,
+    pub temperature_c: Vec<Option<f64>>,
+}
+
+impl Samples {
+    pub fn len(&self) -> usize {
+        self.time_ms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.time_ms.is_empty()
+    }
+
+    pub fn push(&mut self, r: SampleRow) {
+        self.time_ms.push(r.time_ms);
+        self.heart_rate.push(r.heart_rate);
+        self.distance_m.push(r.distance_m);
+        self.speed_m_s.push(r.speed_m_s);
+        self.altitude_m.push(r.altitude_m);
+        self.latitude.push(r.latitude);
+        self.longitude.push(r.longitude);
+        self.cadence.push(r.cadence);
+        self.power.push(r.power);
+        self.temperature_c.push(r.temperature_c);
+    }
+
+    /// Appends the rows of `other` whose time lies in `[from_ms, to_ms)`.
+    pub fn extend_window(&mut self, other: &Samples, from_ms: i64, to_ms: i64) {
+        for i in 0..other.len() {
+            if let Some(t) = other.time_ms[i]
+                && t >= from_ms
+                && t < to_ms
+            {
+                self.push(other.row(i));
+            }
+        }
+    }
+
+    /// The row at `i`. Panics when `i` is out of range, like slice indexing.
+    pub fn row(&self, i: usize) -> SampleRow {
+        SampleRow {
+            time_ms: self.time_ms[i],
+            heart_rate: self.heart_rate[i],
+            distance_m: self.distance_m[i],
+            speed_m_s: self.speed_m_s[i],
+            altitude_m: self.altitude_m[i],
+            latitude: self.latitude[i],
+            longitude: self.longitude[i],
+            cadence: self.cadence[i],
+            power: self.power[i],
+            temperature_c: self.temperature_c[i],
+        }
+    }
+
+    /// The first and last sample time, ignoring samples without one.
+    pub fn time_span(&self) -> Option<(i64, i64)> {
+        let mut it = self.time_ms.iter().flatten();
+        let first = *it.next()?;
+        let (lo, hi) = it.fold((first, first), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        Some((lo, hi))
+    }
+
+    /// How many sensor columns carry at least one value; a measure of how rich a recording is.
+    pub fn channels(&self) -> usize {
+        fn any<T>(v: &[Option<T>]) -> usize {
+            usize::from(v.iter().any(Option::is_some))
+        }
+        any(&self.heart_rate)
+            + any(&self.distance_m)
+            + any(&self.speed_m_s)
+            + any(&self.altitude_m)
+            + any(&self.latitude)
+            + any(&self.cadence)
+            + any(&self.power)
+            + any(&self.temperature_c)
+    }
+
+    pub fn heart_rate_count(&self) -> usize {
+        self.heart_rate.iter().flatten().count()
+    }
+}
+
+/// One activity: one FIT session (a multisport file gives one per leg), or one GPX track /
+/// TCX activity.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Activity {
+    /// Position of this activity within its file (the FIT session index, the GPX track index).
+    pub leg: u32,
+    pub sport: Option<String>,
+    pub sub_sport: Option<String>,
+    pub device: Option<String>,
+    pub start_ms: i64,
+    /// Seconds to add to UTC to get the athlete's local time, when the file says.
+    pub utc_offset_s: Option<i32>,
+    pub elapsed_s: Option<f64>,
+    pub timer_s: Option<f64>,
+    pub distance_m: Option<f64>,
+    pub ascent_m: Option<f64>,
+    pub avg_hr: Option<i32>,
+    pub max_hr: Option<i32>,
+    /// A title the file or the export gives (GPX `<name>`, Strava's `activities.csv`).
+    pub name: Option<String>,
+    /// The activity type the exporting service gives (Strava's `Activity Type`).
+    pub activity_type: Option<String>,
+    pub samples: Samples,
+}
+
+impl Activity {
+    /// The duration used to compare two copies of one activity: elapsed time when known, else
+    /// the span of the samples.
+    pub fn duration_s(&self) -> f64 {
+        if let Some(e) = self.elapsed_s {
+            return e;
+        }
+        self.samples.time_span().map(|(a, b)| (b - a) as f64 / 1000.0).unwrap_or(0.0)
+    }
+}
+
+/// A wellness measurement: resting heart rate, an R-R interval, a sleep stage and so on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WellnessRow {
+    pub time_ms: i64,
+    /// For periods (a sleep stage), when the period ends.
+    pub end_ms: Option<i64>,
+    pub metric: WellnessMetric,
+    pub value: f64,
+}
+
+/// What a [`WellnessRow`] measures. The names are the `metric` column's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WellnessMetric {
+    /// Heart rate from an all-day monitoring file, beats per minute.
+    HeartRate,
+    /// Resting heart rate the device computed, beats per minute.
+    RestingHeartRate,
+    /// One R-R interval, milliseconds.
+    RrInterval,
+    /// A sleep stage: 0 unmeasurable, 1 awake, 2 light, 3 deep, 4 REM.
+    SleepLevel,
+    /// An overnight HRV (rMSSD) average, milliseconds.
+    HrvRmssd,
+    /// Stress level, 0-100.
+    Stress,
+}
+
+impl WellnessMetric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WellnessMetric::HeartRate => "heart_rate",
+            WellnessMetric::RestingHeartRate => "resting_heart_rate",
+            WellnessMetric::RrInterval => "rr_interval_ms",
+            WellnessMetric::SleepLevel => "sleep_level",
+            WellnessMetric::HrvRmssd => "hrv_rmssd_ms",
+            WellnessMetric::Stress => "stress",
+        }
+    }
+}
+
+/// What happened to one file the import saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Decoded and stored (possibly partly: see [`LedgerRow::partial`]).
+    Imported,
+    /// The same content, or the same activity from a richer file, is already stored.
+    Duplicate,
+    /// Not a file restday reads (a PDF, a settings FIT file...): skipped and counted.
+    Unsupported,
+    /// Could not be read at all; the reason is in [`LedgerRow::error`].
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Imported => "imported",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Unsupported => "unsupported",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Some(match s {
+            "imported" => Outcome::Imported,
+            "duplicate" => Outcome::Duplicate,
+            "unsupported" => Outcome::Unsupported,
+            "failed" => Outcome::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// One row of the import ledger: one file seen, inside an archive or not.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LedgerRow {
+    /// The path as seen, archive members as `export.zip!dir/file.fit`.
+    pub path: String,
+    /// Size in bytes after decompression.
+    pub size: u64,
+    /// Hex content hash of the decompressed bytes.
+    pub hash: String,
+    /// `fit`, `gpx`, `tcx`, or the file's extension for unsupported files.
+    pub format: String,
+    pub outcome: Outcome,
+    /// True when only part of the file could be decoded.
+    pub partial: bool,
+    /// Why the file failed, was partial, or is a duplicate / unsupported.
+    pub error: Option<String>,
+    /// The activities this file gave, comma-separated; for a duplicate, the activity kept.
+    pub activity_ids: Option<String>,
+    /// The commit that recorded this row.
+    pub commit_id: i64,
+    /// When this row was recorded, UTC ms.
+    pub seen_ms: i64,
+}
+
+/// Builds the id of an activity: the first 16 hex digits of its file's content hash, then the
+/// leg. Stable across runs, so re-importing gives the same ids.
+pub fn activity_id(hash: &str, leg: u32) -> String {
+    let short = hash.get(..16).unwrap_or(hash);
+    format!("{short}-{leg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_span_ignores_missing_times() {
+        let mut s = Samples::default();
+        for t in [None, Some(5_000), Some(2_000), None, Some(9_000)] {
+            s.push(SampleRow { time_ms: t, ..SampleRow::default() });
+        }
+        assert_eq!(s.time_span(), Some((2_000, 9_000)));
+    }
+
+    #[test]
+    fn activity_id_is_hash_prefix_and_leg() {
+        assert_eq!(activity_id("0123456789abcdef0123", 2), "0123456789abcdef-2");
+    }
+
+    #[test]
+    fn channels_counts_columns_with_values() {
+        let mut s = Samples::default();
+        s.push(SampleRow { heart_rate: Some(120), ..SampleRow::default() });
+        s.push(SampleRow { power: Some(200), cadence: Some(80), ..SampleRow::default() });
+        assert_eq!(s.channels(), 3);
+    }
+}

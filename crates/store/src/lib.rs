@@ -1,0 +1,418 @@
+//! The restday dataset: a folder of Parquet files that pandas, Polars, DuckDB and Spark read as
+//! they are. This crate is the only code that touches that folder.
+//!
+//! | file | what |
+//! |---|---|
+//! | `activities.parquet` | one row per activity |
+//! | `samples/year=YYYY/part-<commit>.parquet` | one row per sample, hive-partitioned by the activity's UTC start year; a commit only adds files |
+//! | `wellness.parquet` | one row per wellness measurement |
+//! | `imports.parquet` | the ledger: one row per file seen, with its outcome |
+//!
+//! **Atomic commits.** Every file is written to a temporary name and renamed into place. A commit
+//! writes its sample parts under a `.pending` name that readers skip, then `activities.parquet`,
+//! `wellness.parquet`, and then `imports.parquet`, which makes the commit real; only then are the
+//! parts renamed to `.parquet`. A row or part whose `commit_id` is not in the ledger belongs to a
+//! commit that never finished, and [`Store::open`] removes it; a pending part whose commit is in
+//! the ledger is renamed into place. So a crash at any point leaves the previous dataset readable,
+//! readers never see samples of an unfinished commit, and the next import redoes the lost work.
+//!
+//! **One writer.** [`Store::open`] takes an exclusive lock on `.lock` in the folder; a second
+//! writer gets [`StoreError::Locked`] at once.
+
+pub mod tables;
+
+use polars::prelude::*;
+use restday_model::LedgerRow;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+pub use tables::{StoredActivity, StoredWellness};
+
+pub const ACTIVITIES: &str = "activities.parquet";
+pub const WELLNESS: &str = "wellness.parquet";
+pub const IMPORTS: &str = "imports.parquet";
+pub const SAMPLES: &str = "samples";
+const LOCK: &str = ".lock";
+const TMP_SUFFIX: &str = ".tmp";
+const PENDING_SUFFIX: &str = ".pending";
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("another restday process is writing to {0}; wait for it to finish and run again")]
+    Locked(PathBuf),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parquet { path: PathBuf, source: PolarsError },
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+fn pq_err(path: &Path) -> impl FnOnce(PolarsError) -> StoreError + '_ {
+    move |source| StoreError::Parquet { path: path.to_path_buf(), source }
+}
+
+/// Reads a Parquet file; a missing file is `None`.
+pub fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    ParquetReader::new(file).finish().map(Some).map_err(pq_err(path))
+}
+
+/// Writes `df` to `path` atomically: a temporary file in the same folder, flushed to disk, then
+/// renamed over the target.
+fn write_parquet_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(".{}{TMP_SUFFIX}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
+        ParquetWriter::new(&mut file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map_err(pq_err(&tmp))?;
+        file.flush().map_err(io_err(&tmp))?;
+        file.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, path).map_err(io_err(path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    // Make the rename itself durable.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// What one commit adds to the dataset.
+#[derive(Default)]
+pub struct Commit {
+    /// New activities, with their samples.
+    pub activities: Vec<(StoredActivity, restday_model::Samples)>,
+    pub wellness: Vec<StoredWellness>,
+    /// New ledger rows.
+    pub ledger: Vec<LedgerRow>,
+    /// Stored activities that a richer copy replaces: removed with their samples, and their
+    /// ledger rows turned into duplicates of the activity that replaces them.
+    pub replaced: Vec<(String, String)>,
+    /// Names and types to attach to stored activities, by source path; they replace what the
+    /// file itself says.
+    pub labels: Vec<(String, Option<String>, Option<String>)>,
+}
+
+/// An open, locked dataset folder.
+pub struct Store {
+    dir: PathBuf,
+    activities: Vec<StoredActivity>,
+    ledger: Vec<LedgerRow>,
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (creating if needed) the dataset in `dir`, takes the writer lock, and removes what
+    /// an interrupted commit left behind.
+    pub fn open(dir: &Path) -> Result<Store> {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let lock_path = dir.join(LOCK);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_path_buf())),
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path)(e)),
+        }
+        let ledger_path = dir.join(IMPORTS);
+        let ledger = match read_parquet(&ledger_path)? {
+            Some(df) => tables::ledger_from_frame(&df).map_err(pq_err(&ledger_path))?,
+            None => Vec::new(),
+        };
+        let activities_path = dir.join(ACTIVITIES);
+        let activities = match read_parquet(&activities_path)? {
+            Some(df) => tables::activities_from_frame(&df).map_err(pq_err(&activities_path))?,
+            None => Vec::new(),
+        };
+        let mut store = Store { dir: dir.to_path_buf(), activities, ledger, _lock: lock };
+        store.recover()?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn activities(&self) -> &[StoredActivity] {
+        &self.activities
+    }
+
+    pub fn ledger(&self) -> &[LedgerRow] {
+        &self.ledger
+    }
+
+    fn committed(&self) -> HashSet<i64> {
+        self.ledger.iter().map(|r| r.commit_id).collect()
+    }
+
+    /// Removes temporary files and every row or part of a commit the ledger does not record.
+    fn recover(&mut self) -> Result<()> {
+        let committed = self.committed();
+        let mut stray_files = Vec::new();
+        collect_files(&self.dir, &mut stray_files).map_err(io_err(&self.dir))?;
+        for path in stray_files {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let pending = name.strip_suffix(PENDING_SUFFIX);
+            let commit = part_commit(pending.unwrap_or(name));
+            if let (Some(final_name), Some(c)) = (pending, commit)
+                && committed.contains(&c)
+            {
+                // Committed, but the process stopped before the part was renamed into place.
+                let target = path.with_file_name(final_name);
+                fs::rename(&path, &target).map_err(io_err(&target))?;
+                continue;
+            }
+            let stray = name.ends_with(TMP_SUFFIX)
+                || pending.is_some()
+                || commit.is_some_and(|c| !committed.contains(&c));
+            if stray {
+                tracing::info!("removing {} left by an interrupted import", path.display());
+                fs::remove_file(&path).map_err(io_err(&path))?;
+            }
+        }
+        let before = self.activities.len();
+        self.activities.retain(|a| committed.contains(&a.commit_id));
+        if self.activities.len() != before {
+            let path = self.dir.join(ACTIVITIES);
+            let mut df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
+            write_parquet_atomic(&path, &mut df)?;
+        }
+        let path = self.dir.join(WELLNESS);
+        if let Some(df) = read_parquet(&path)? {
+            let ids = df.column("commit_id").and_then(|c| c.cast(&DataType::Int64));
+            let ids = ids.map_err(pq_err(&path))?;
+            let keep: Vec<bool> = ids
+                .i64()
+                .map_err(pq_err(&path))?
+                .iter()
+                .map(|c| c.is_some_and(|c| committed.contains(&c)))
+                .collect();
+            if keep.iter().any(|k| !k) {
+                let mask = BooleanChunked::from_slice("keep".into(), &keep);
+                let mut kept = df.filter(&mask).map_err(pq_err(&path))?;
+                write_parquet_atomic(&path, &mut kept)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A new commit id: the time in ms, and always above every earlier one.
+    pub fn next_commit_id(&self) -> i64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let last = self.ledger.iter().map(|r| r.commit_id).max().unwrap_or(0);
+        now.max(last + 1)
+    }
+
+    fn part_path(&self, year: i32, commit_id: i64) -> PathBuf {
+        self.dir
+            .join(SAMPLES)
+            .join(format!("year={year}"))
+            .join(format!("part-{commit_id}.parquet"))
+    }
+
+    /// Writes one commit. See the crate docs for the order that makes it atomic.
+    pub fn commit(&mut self, commit_id: i64, mut c: Commit) -> Result<()> {
+        // 1. Sample parts, one per UTC start year, under their pending names.
+        let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        for (i, (a, _)) in c.activities.iter().enumerate() {
+            by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
+        }
+        let mut parts = Vec::new();
+        for (year, idx) in &by_year {
+            let rows: Vec<(&str, &restday_model::Samples)> =
+                idx.iter().map(|&i| (c.activities[i].0.id.as_str(), &c.activities[i].1)).collect();
+            let path = self.part_path(*year, commit_id);
+            let pending = pending_name(&path);
+            let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
+            write_parquet_atomic(&pending, &mut df)?;
+            parts.push((pending, path));
+        }
+
+        failpoint("after-samples");
+
+        // 2. Activities: the stored ones minus the replaced, plus the new, with labels.
+        let replaced: Vec<StoredActivity> = {
+            let ids: HashSet<&str> = c.replaced.iter().map(|(old, _)| old.as_str()).collect();
+            let (gone, kept) = std::mem::take(&mut self.activities)
+                .into_iter()
+                .partition(|a| ids.contains(a.id.as_str()));
+            self.activities = kept;
+            gone
+        };
+        self.activities.extend(c.activities.drain(..).map(|(a, _)| a));
+        for (path, name, kind) in &c.labels {
+            // The export's own name for an activity wins over one inside the file (Strava
+            // writes "Untitled" or a date into its GPX files).
+            for a in self.activities.iter_mut().filter(|a| &a.source_path == path) {
+                if name.is_some() {
+                    a.activity.name.clone_from(name);
+                }
+                if kind.is_some() {
+                    a.activity.activity_type.clone_from(kind);
+                }
+            }
+        }
+        let path = self.dir.join(ACTIVITIES);
+        let mut df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
+        write_parquet_atomic(&path, &mut df)?;
+
+        failpoint("after-activities");
+
+        // 3. Wellness: appended.
+        if !c.wellness.is_empty() {
+            let path = self.dir.join(WELLNESS);
+            let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
+            if let Some(old) = read_parquet(&path)? {
+                df = old.vstack(&df).map_err(pq_err(&path))?;
+            }
+            write_parquet_atomic(&path, &mut df)?;
+        }
+
+        failpoint("after-wellness");
+
+        // 4. The ledger, which makes the commit real.
+        for (old, new) in &c.replaced {
+            for row in self.ledger.iter_mut() {
+                let ids = row.activity_ids.as_deref().unwrap_or_default();
+                if row.outcome == restday_model::Outcome::Imported
+                    && ids.split(',').any(|i| i == old)
+                {
+                    row.outcome = restday_model::Outcome::Duplicate;
+                    row.error = Some(format!("replaced by the richer copy {new}"));
+                    row.activity_ids = Some(new.clone());
+                }
+            }
+        }
+        self.ledger.append(&mut c.ledger);
+        let path = self.dir.join(IMPORTS);
+        let mut df = tables::ledger_frame(&self.ledger).map_err(pq_err(&path))?;
+        write_parquet_atomic(&path, &mut df)?;
+
+        failpoint("after-ledger");
+
+        // 5. The parts become visible.
+        for (pending, path) in parts {
+            fs::rename(&pending, &path).map_err(io_err(&path))?;
+        }
+
+        // 6. Drop the samples of replaced activities from the parts that hold them.
+        for old in replaced {
+            let path = self.part_path(year_of(old.activity.start_ms), old.commit_id);
+            if let Some(df) = read_parquet(&path)? {
+                let keep: BooleanChunked = df
+                    .column("activity_id")
+                    .and_then(|c| c.str().cloned())
+                    .map_err(pq_err(&path))?
+                    .iter()
+                    .map(|id| id != Some(old.id.as_str()))
+                    .collect();
+                let mut kept = df.filter(&keep).map_err(pq_err(&path))?;
+                write_parquet_atomic(&path, &mut kept)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Test hook: `RESTDAY_FAILPOINT=<name>[:<n>]` aborts the process, as a kill would, when the
+/// commit reaches the point `name` for the `n`-th time (the first when `n` is left out). The
+/// crash tests use it to stop an import at exact points.
+fn failpoint(name: &str) {
+    static HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let Ok(spec) = std::env::var("RESTDAY_FAILPOINT") else { return };
+    let (point, nth) = spec.split_once(':').unwrap_or((spec.as_str(), "1"));
+    if point == name {
+        let hit = HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if nth.parse() == Ok(hit) {
+            std::process::abort();
+        }
+    }
+}
+
+/// The UTC year of a time in ms.
+fn year_of(ms: i64) -> i32 {
+    // Days since 1970-01-01 to a civil year (Howard Hinnant's algorithm).
+    let days = ms.div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2)) as i32
+}
+
+fn pending_name(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(PENDING_SUFFIX);
+    path.with_file_name(name)
+}
+
+/// The commit id in a sample part's file name, `part-<commit>.parquet`.
+fn part_commit(name: &str) -> Option<i64> {
+    name.strip_prefix("part-")?.strip_suffix(".parquet")?.parse().ok()
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            collect_files(&entry.path(), out)?;
+        } else {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years() {
+        // 2013-02-06T12:11:14Z is 1360152674 s after the epoch (date -d @1360152674 -u).
+        assert_eq!(year_of(1_360_152_674_000), 2013);
+        assert_eq!(year_of(0), 1970);
+        assert_eq!(year_of(-1), 1969);
+        // 2024-12-31T23:59:59Z and one second later.
+        assert_eq!(year_of(1_735_689_599_000), 2024);
+        assert_eq!(year_of(1_735_689_600_000), 2025);
+    }
+
+    #[test]
+    fn part_names() {
+        assert_eq!(part_commit("part-1764172800000.parquet"), Some(1_764_172_800_000));
+        assert_eq!(part_commit("part-x.parquet"), None);
+        assert_eq!(part_commit("activities.parquet"), None);
+    }
+}

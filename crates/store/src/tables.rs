@@ -1,0 +1,250 @@
+//! The Parquet schema of every table, in one place, and the conversions between the model and
+//! Polars data frames. `docs/tables.md` documents these columns for the people who read them.
+
+use polars::prelude::*;
+use restday_model::{Activity, LedgerRow, Outcome, Samples, WellnessRow};
+
+/// An activity as stored: the model's activity (without samples once read back) and where it
+/// came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredActivity {
+    pub id: String,
+    pub file_hash: String,
+    pub source_path: String,
+    pub format: String,
+    pub activity: Activity,
+    pub sample_count: i64,
+    pub commit_id: i64,
+}
+
+/// A wellness row with its origin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredWellness {
+    pub row: WellnessRow,
+    pub file_hash: String,
+    pub source_path: String,
+}
+
+fn utc() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+}
+
+fn datetime_col(name: &str, values: Vec<Option<i64>>) -> PolarsResult<Column> {
+    Column::new(name.into(), values).cast(&utc())
+}
+
+fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(df.column(name)?.str()?.iter().map(|s| s.map(str::to_string)).collect())
+}
+
+fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    let c = df.column(name)?.cast(&DataType::Int64)?;
+    Ok(c.i64()?.iter().collect())
+}
+
+fn i32s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
+    let c = df.column(name)?.cast(&DataType::Int32)?;
+    Ok(c.i32()?.iter().collect())
+}
+
+fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    let c = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(c.f64()?.iter().collect())
+}
+
+fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
+    Ok(df.column(name)?.bool()?.iter().collect())
+}
+
+/// `samples/year=YYYY/part-<commit>.parquet`: one row per sample.
+pub fn samples_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
+    let n: usize = rows.iter().map(|(_, s)| s.len()).sum();
+    let mut ids = Vec::with_capacity(n);
+    let mut s = Samples::default();
+    for (id, samples) in rows {
+        ids.extend(std::iter::repeat_n(*id, samples.len()));
+        s.time_ms.extend_from_slice(&samples.time_ms);
+        s.heart_rate.extend_from_slice(&samples.heart_rate);
+        s.distance_m.extend_from_slice(&samples.distance_m);
+        s.speed_m_s.extend_from_slice(&samples.speed_m_s);
+        s.altitude_m.extend_from_slice(&samples.altitude_m);
+        s.latitude.extend_from_slice(&samples.latitude);
+        s.longitude.extend_from_slice(&samples.longitude);
+        s.cadence.extend_from_slice(&samples.cadence);
+        s.power.extend_from_slice(&samples.power);
+        s.temperature_c.extend_from_slice(&samples.temperature_c);
+    }
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("activity_id".into(), ids),
+            datetime_col("time", s.time_ms)?,
+            Column::new("heart_rate".into(), s.heart_rate),
+            Column::new("distance_m".into(), s.distance_m),
+            Column::new("speed_m_s".into(), s.speed_m_s),
+            Column::new("altitude_m".into(), s.altitude_m),
+            Column::new("latitude".into(), s.latitude),
+            Column::new("longitude".into(), s.longitude),
+            Column::new("cadence".into(), s.cadence),
+            Column::new("power".into(), s.power),
+            Column::new("temperature_c".into(), s.temperature_c),
+        ],
+    )
+}
+
+/// `activities.parquet`: one row per activity.
+pub fn activities_frame(rows: &[StoredActivity]) -> PolarsResult<DataFrame> {
+    let get = |f: fn(&StoredActivity) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let a =
+        |f: fn(&Activity) -> Option<f64>| rows.iter().map(|r| f(&r.activity)).collect::<Vec<_>>();
+    let ai =
+        |f: fn(&Activity) -> Option<i32>| rows.iter().map(|r| f(&r.activity)).collect::<Vec<_>>();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Column::new("activity_id".into(), get(|r| Some(r.id.clone()))),
+            Column::new("file_hash".into(), get(|r| Some(r.file_hash.clone()))),
+            Column::new("source_path".into(), get(|r| Some(r.source_path.clone()))),
+            Column::new("format".into(), get(|r| Some(r.format.clone()))),
+            Column::new("leg".into(), ai(|a| Some(a.leg as i32))),
+            Column::new("sport".into(), get(|r| r.activity.sport.clone())),
+            Column::new("sub_sport".into(), get(|r| r.activity.sub_sport.clone())),
+            Column::new("device".into(), get(|r| r.activity.device.clone())),
+            datetime_col("start_time", rows.iter().map(|r| Some(r.activity.start_ms)).collect())?,
+            Column::new("utc_offset_s".into(), ai(|a| a.utc_offset_s)),
+            Column::new("elapsed_s".into(), a(|a| a.elapsed_s)),
+            Column::new("timer_s".into(), a(|a| a.timer_s)),
+            Column::new("distance_m".into(), a(|a| a.distance_m)),
+            Column::new("ascent_m".into(), a(|a| a.ascent_m)),
+            Column::new("avg_hr".into(), ai(|a| a.avg_hr)),
+            Column::new("max_hr".into(), ai(|a| a.max_hr)),
+            Column::new("samples".into(), rows.iter().map(|r| r.sample_count).collect::<Vec<_>>()),
+            Column::new("name".into(), get(|r| r.activity.name.clone())),
+            Column::new("activity_type".into(), get(|r| r.activity.activity_type.clone())),
+            Column::new("commit_id".into(), rows.iter().map(|r| r.commit_id).collect::<Vec<_>>()),
+        ],
+    )
+}
+
+pub fn activities_from_frame(df: &DataFrame) -> PolarsResult<Vec<StoredActivity>> {
+    let (id, hash, path, format) = (
+        strs(df, "activity_id")?,
+        strs(df, "file_hash")?,
+        strs(df, "source_path")?,
+        strs(df, "format")?,
+    );
+    let (leg, sport, sub, device) =
+        (i32s(df, "leg")?, strs(df, "sport")?, strs(df, "sub_sport")?, strs(df, "device")?);
+    let (start, offset, elapsed, timer) = (
+        i64s(df, "start_time")?,
+        i32s(df, "utc_offset_s")?,
+        f64s(df, "elapsed_s")?,
+        f64s(df, "timer_s")?,
+    );
+    let (dist, ascent, avg, max) =
+        (f64s(df, "distance_m")?, f64s(df, "ascent_m")?, i32s(df, "avg_hr")?, i32s(df, "max_hr")?);
+    let (count, name, kind, commit) = (
+        i64s(df, "samples")?,
+        strs(df, "name")?,
+        strs(df, "activity_type")?,
+        i64s(df, "commit_id")?,
+    );
+    Ok((0..df.height())
+        .map(|i| StoredActivity {
+            id: id[i].clone().unwrap_or_default(),
+            file_hash: hash[i].clone().unwrap_or_default(),
+            source_path: path[i].clone().unwrap_or_default(),
+            format: format[i].clone().unwrap_or_default(),
+            activity: Activity {
+                leg: leg[i].unwrap_or(0) as u32,
+                sport: sport[i].clone(),
+                sub_sport: sub[i].clone(),
+                device: device[i].clone(),
+                start_ms: start[i].unwrap_or(0),
+                utc_offset_s: offset[i],
+                elapsed_s: elapsed[i],
+                timer_s: timer[i],
+                distance_m: dist[i],
+                ascent_m: ascent[i],
+                avg_hr: avg[i],
+                max_hr: max[i],
+                name: name[i].clone(),
+                activity_type: kind[i].clone(),
+                samples: Samples::default(),
+            },
+            sample_count: count[i].unwrap_or(0),
+            commit_id: commit[i].unwrap_or(0),
+        })
+        .collect())
+}
+
+/// `wellness.parquet`: one row per wellness measurement.
+pub fn wellness_frame(rows: &[StoredWellness], commit_id: i64) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        rows.len(),
+        vec![
+            datetime_col("time", rows.iter().map(|r| Some(r.row.time_ms)).collect())?,
+            datetime_col("end_time", rows.iter().map(|r| r.row.end_ms).collect())?,
+            Column::new(
+                "metric".into(),
+                rows.iter().map(|r| r.row.metric.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new("value".into(), rows.iter().map(|r| r.row.value).collect::<Vec<_>>()),
+            Column::new(
+                "file_hash".into(),
+                rows.iter().map(|r| r.file_hash.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "source_path".into(),
+                rows.iter().map(|r| r.source_path.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new("commit_id".into(), vec![commit_id; rows.len()]),
+        ],
+    )
+}
+
+/// `imports.parquet`: the ledger, one row per file seen.
+pub fn ledger_frame(rows: &[LedgerRow]) -> PolarsResult<DataFrame> {
+    let s = |f: fn(&LedgerRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Column::new("path".into(), s(|r| Some(r.path.clone()))),
+            Column::new("size".into(), rows.iter().map(|r| r.size as i64).collect::<Vec<_>>()),
+            Column::new("hash".into(), s(|r| Some(r.hash.clone()))),
+            Column::new("format".into(), s(|r| Some(r.format.clone()))),
+            Column::new("outcome".into(), s(|r| Some(r.outcome.as_str().to_string()))),
+            Column::new("partial".into(), rows.iter().map(|r| r.partial).collect::<Vec<_>>()),
+            Column::new("error".into(), s(|r| r.error.clone())),
+            Column::new("activity_ids".into(), s(|r| r.activity_ids.clone())),
+            Column::new("commit_id".into(), rows.iter().map(|r| r.commit_id).collect::<Vec<_>>()),
+            datetime_col("seen_at", rows.iter().map(|r| Some(r.seen_ms)).collect())?,
+        ],
+    )
+}
+
+pub fn ledger_from_frame(df: &DataFrame) -> PolarsResult<Vec<LedgerRow>> {
+    let (path, size, hash, format) =
+        (strs(df, "path")?, i64s(df, "size")?, strs(df, "hash")?, strs(df, "format")?);
+    let (outcome, partial, error, ids) = (
+        strs(df, "outcome")?,
+        bools(df, "partial")?,
+        strs(df, "error")?,
+        strs(df, "activity_ids")?,
+    );
+    let (commit, seen) = (i64s(df, "commit_id")?, i64s(df, "seen_at")?);
+    Ok((0..df.height())
+        .map(|i| LedgerRow {
+            path: path[i].clone().unwrap_or_default(),
+            size: size[i].unwrap_or(0).max(0) as u64,
+            hash: hash[i].clone().unwrap_or_default(),
+            format: format[i].clone().unwrap_or_default(),
+            outcome: outcome[i].as_deref().and_then(Outcome::parse).unwrap_or(Outcome::Failed),
+            partial: partial[i].unwrap_or(false),
+            error: error[i].clone(),
+            activity_ids: ids[i].clone(),
+            commit_id: commit[i].unwrap_or(0),
+            seen_ms: seen[i].unwrap_or(0),
+        })
+        .collect())
+}

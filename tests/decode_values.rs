@@ -1,0 +1,295 @@
+//! Decoded values checked against other decoders: `data/expected/expected.csv` (Python fitdecode),
+//! python-fitparse's record dump, and counts taken from the XML with grep and awk.
+
+use crate::util::{data, read};
+use restday_decode::{Content, Decoded, decode};
+use restday_model::{Activity, Format};
+
+/// One row of `expected.csv`.
+#[derive(Debug)]
+struct Expected {
+    file: String,
+    records: usize,
+    records_with_hr: usize,
+    hr_sum: i64,
+    hr_max: Option<i32>,
+    last_distance_m: Option<f64>,
+    sessions: usize,
+    sport: Option<String>,
+    session_distance_m: Option<f64>,
+    session_timer_s: Option<f64>,
+    first_record_utc: Option<String>,
+}
+
+fn expected() -> Vec<Expected> {
+    let text = String::from_utf8(read("expected/expected.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let c: Vec<&str> = line.splitn(13, ',').collect();
+            let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+            Expected {
+                file: c[0].to_string(),
+                records: c[2].parse().unwrap(),
+                records_with_hr: c[3].parse().unwrap(),
+                hr_sum: c[4].parse().unwrap(),
+                hr_max: c[5].parse().ok(),
+                last_distance_m: c[6].parse().ok(),
+                sessions: c[7].parse().unwrap(),
+                sport: opt(c[8]),
+                session_distance_m: c[9].parse().ok(),
+                session_timer_s: c[10].parse().ok(),
+                first_record_utc: opt(c[11]),
+            }
+        })
+        .collect()
+}
+
+fn decode_file(rel: &str) -> Decoded {
+    let format = match rel.rsplit('.').next().unwrap() {
+        "fit" => Format::Fit,
+        "gpx" => Format::Gpx,
+        "tcx" => Format::Tcx,
+        other => panic!("{other}"),
+    };
+    decode(format, &read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn all_hr(acts: &[Activity]) -> Vec<i32> {
+    acts.iter().flat_map(|a| a.samples.heart_rate.iter().flatten().copied()).collect()
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S+00:00")
+        .to_string()
+}
+
+/// Files every decoder reads in full: all values must match fitdecode's.
+const CLEAN: &[&str] = &[
+    "export/fit/2013-02-06-12-11-14.fit",
+    "export/fit/2015-10-13-08-43-15.fit",
+    "export/fit/activity-small-fenix2-run.fit",
+    "export/fit/developer-types-sample.fit",
+    "export/fit/event_timestamp.fit",
+    "export/fit/garmin-edge-820-bike.fit",
+    "export/fit/garmin-fenix-5-bike.fit",
+    "export/fit/garmin-fenix-5-run.fit",
+    "export/fit/garmin-fenix-5-walk.fit",
+    "export/fit/hrv-activity.fit",
+    "export/fit/sample_mulitple_header.fit",
+    "broken/activity-filecrc.fit",
+];
+
+#[test]
+fn fit_files_match_fitdecode() {
+    let expected = expected();
+    for rel in CLEAN {
+        let name = rel.rsplit('/').next().unwrap();
+        let e = expected
+            .iter()
+            .find(|e| e.file == name)
+            .unwrap_or_else(|| panic!("{name} not in expected.csv"));
+        let d = decode_file(rel);
+        assert_eq!(d.content, Content::Activity, "{name}");
+        assert_eq!(d.partial, None, "{name}");
+        let acts = &d.activities;
+        let records: usize = acts.iter().map(|a| a.samples.len()).sum();
+        assert_eq!(records, e.records, "{name}: records");
+        let hr = all_hr(acts);
+        assert_eq!(hr.len(), e.records_with_hr, "{name}: records with HR");
+        assert_eq!(hr.iter().map(|&h| i64::from(h)).sum::<i64>(), e.hr_sum, "{name}: HR sum");
+        if e.records_with_hr > 0 {
+            assert_eq!(hr.iter().copied().max(), e.hr_max, "{name}: HR max");
+        }
+        assert_eq!(acts.len(), e.sessions.max(1), "{name}: one activity per session");
+        let first = &acts[0];
+        assert_eq!(first.sport, e.sport, "{name}: sport of the first session");
+        let close = |a: Option<f64>, b: Option<f64>, what: &str| match (a, b) {
+            (Some(a), Some(b)) => assert!((a - b).abs() < 0.01, "{name}: {what} {a} vs {b}"),
+            (a, b) => assert_eq!(a, b, "{name}: {what}"),
+        };
+        close(first.distance_m, e.session_distance_m, "session distance");
+        close(first.timer_s, e.session_timer_s, "session timer");
+        // The last record's distance, in file order across all legs.
+        let last_distance =
+            acts.iter().flat_map(|a| a.samples.distance_m.iter()).rev().find_map(|d| *d);
+        close(last_distance, e.last_distance_m, "last record distance");
+        let first_time = acts.iter().flat_map(|a| a.samples.time_ms.iter()).find_map(|t| *t);
+        assert_eq!(first_time.map(iso), e.first_record_utc, "{name}: first record time");
+    }
+}
+
+#[test]
+fn bad_crc_is_a_warning_not_a_loss() {
+    let d = decode_file("broken/activity-filecrc.fit");
+    assert!(d.warnings.iter().any(|w| w.contains("CRC mismatch")), "{:?}", d.warnings);
+    assert_eq!(d.activities[0].samples.len(), 14);
+}
+
+/// python-fitparse's dump of garmin-fenix-5-run.fit, record by record. Its timestamps are
+/// printed in US Pacific daylight time (UTC-7).
+#[test]
+fn fenix5_records_match_python_fitparse() {
+    let csv = String::from_utf8(read("expected/garmin-fenix-5-run-records.csv")).unwrap();
+    let d = decode_file("export/fit/garmin-fenix-5-run.fit");
+    let s = &d.activities[0].samples;
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), s.len());
+    for (i, line) in rows.iter().enumerate() {
+        let c: Vec<&str> = line.split(',').collect();
+        let local =
+            chrono::NaiveDateTime::parse_from_str(c[0], "%a %b %d %H:%M:%S PDT %Y").unwrap();
+        let utc_ms = (local + chrono::Duration::hours(7)).and_utc().timestamp_millis();
+        assert_eq!(s.time_ms[i], Some(utc_ms), "row {i} time");
+        assert_eq!(s.heart_rate[i], c[1].parse().ok(), "row {i} heart rate");
+        assert_eq!(s.cadence[i], c[2].parse().ok(), "row {i} cadence");
+        let near = |got: Option<f64>, want: &str, tol: f64, what: &str| {
+            let want: f64 = want.parse().unwrap();
+            let got = got.unwrap_or_else(|| panic!("row {i} {what} missing"));
+            assert!((got - want).abs() <= tol, "row {i} {what}: {got} vs {want}");
+        };
+        near(s.speed_m_s[i], c[3], 1e-9, "speed");
+        near(s.distance_m[i], c[4], 1e-9, "distance");
+        // Semicircles to degrees: deg = semicircles * 180 / 2^31.
+        near(
+            s.latitude[i],
+            &(c[5].parse::<f64>().unwrap() * 180.0 / 2f64.powi(31)).to_string(),
+            1e-12,
+            "lat",
+        );
+        near(
+            s.longitude[i],
+            &(c[6].parse::<f64>().unwrap() * 180.0 / 2f64.powi(31)).to_string(),
+            1e-12,
+            "lon",
+        );
+        near(s.altitude_m[i], c[7], 1e-9, "altitude");
+        near(s.temperature_c[i], c[8], 0.0, "temperature");
+    }
+}
+
+#[test]
+fn fit_activity_carries_its_own_utc_offset() {
+    // fenix 5 run, 2017-06-11 in US Pacific daylight time: the activity message's
+    // local_timestamp is 7 h behind its timestamp (python-fitparse's dump above prints PDT).
+    let d = decode_file("export/fit/garmin-fenix-5-run.fit");
+    assert_eq!(d.activities[0].utc_offset_s, Some(-7 * 3600));
+}
+
+#[test]
+fn multisport_file_gives_one_activity_per_leg() {
+    // FR920XT triathlon: fitdecode sees 5 sessions (swim, transition, bike, transition, run).
+    let d = decode_file("export/fit/sample_mulitple_header.fit");
+    let sports: Vec<&str> =
+        d.activities.iter().map(|a| a.sport.as_deref().unwrap_or("-")).collect();
+    assert_eq!(sports, ["swimming", "transition", "cycling", "transition", "running"]);
+    let legs: Vec<u32> = d.activities.iter().map(|a| a.leg).collect();
+    assert_eq!(legs, [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn hrv_messages_become_rr_intervals() {
+    // hrv-activity.fit carries 1074 hrv messages (shared/data/SOURCES.md); each holds up to five
+    // R-R intervals, invalid slots left out.
+    let d = decode_file("export/fit/hrv-activity.fit");
+    let rr: Vec<f64> = d
+        .wellness
+        .iter()
+        .filter(|w| w.metric == restday_model::WellnessMetric::RrInterval)
+        .map(|w| w.value)
+        .collect();
+    assert!(rr.len() >= 1074, "{}", rr.len());
+    // R-R intervals of a heart beating 128-185 bpm (the file's HR range) lie near 60000/hr ms.
+    let mean = rr.iter().sum::<f64>() / rr.len() as f64;
+    assert!((60_000.0 / 185.0..=60_000.0 / 128.0).contains(&mean), "mean R-R {mean} ms");
+}
+
+#[test]
+fn monitoring_file_is_wellness() {
+    let d = decode_file("export/fit/MonitoringFile.fit");
+    assert_eq!(d.content, Content::Wellness);
+    assert!(d.activities.is_empty());
+}
+
+#[test]
+fn settings_file_is_unsupported() {
+    let d = decode_file("export/fit/Settings.fit");
+    assert!(
+        matches!(d.content, Content::Unsupported(ref why) if why.contains("type 2")),
+        "{:?}",
+        d.content
+    );
+}
+
+#[test]
+fn truncated_and_undefined_message_files_keep_what_came_before() {
+    let expected = expected();
+    // fitdecode (lenient) recovers 14391 records from nick.fit and 473 from the Strava file;
+    // fitparser fails on the very last message of nick.fit and on byte 7471 of the Strava file.
+    for (rel, name) in [
+        ("broken/nick.fit", "nick.fit"),
+        ("broken/strava-android-app-201.10-b1218918.fit", "strava-android-app-201.10-b1218918.fit"),
+    ] {
+        let e = expected.iter().find(|e| e.file == name).unwrap();
+        let d = decode_file(rel);
+        assert!(d.partial.is_some(), "{name} should be partial");
+        let records: usize = d.activities.iter().map(|a| a.samples.len()).sum();
+        assert_eq!(records, e.records, "{name}: records");
+        let hr = all_hr(&d.activities);
+        assert_eq!(hr.iter().map(|&h| i64::from(h)).sum::<i64>(), e.hr_sum, "{name}: HR sum");
+    }
+}
+
+#[test]
+fn gpx_with_garmin_extension() {
+    // grep -o '<gpxtpx:hr>[0-9]*' data/export/gpx/run.gpx | awk -F'>' '{s+=$2;n++} END{print n, s}'
+    // gives 206 39142; the points run from 23:29:40 to 23:45:28 UTC on 2012-10-24.
+    let d = decode_file("export/gpx/run.gpx");
+    let a = &d.activities[0];
+    assert_eq!(a.samples.len(), 206);
+    let hr = all_hr(&d.activities);
+    assert_eq!((hr.len(), hr.iter().sum::<i32>()), (206, 39142));
+    assert_eq!(a.max_hr, Some(203));
+    assert_eq!(a.start_ms, 1_351_121_380_000);
+    assert_eq!(a.elapsed_s, Some(948.0));
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+}
+
+#[test]
+fn gpx_without_extensions() {
+    // grep -o '<trkpt' data/export/gpx/around-visnjan-with-car.gpx | wc -l gives 104; the first
+    // point is at 06:15:50Z (the 06:24:32Z before it is the metadata time), the last at 06:24:24Z;
+    // the first <ele> in the file, 211.15, is the first point's (the file has no waypoints).
+    let d = decode_file("export/gpx/around-visnjan-with-car.gpx");
+    let a = &d.activities[0];
+    assert_eq!(a.samples.len(), 104);
+    assert_eq!(a.samples.heart_rate_count(), 0);
+    assert_eq!(a.elapsed_s, Some(514.0));
+    assert_eq!(a.samples.altitude_m[0], Some(211.15));
+}
+
+#[test]
+fn tcx_activities() {
+    // Counted with grep: <Trackpoint> elements, and <HeartRateBpm><Value> inside them
+    // (tr -d '\n' < f | grep -o '<HeartRateBpm[^>]*>[[:space:]]*<Value>[0-9]*').
+    for (rel, points, hr_n, hr_sum, hr_max) in [
+        ("export/tcx/tcxparser-test.tcx", 384, 383, 59998, 189),
+        ("export/tcx/treadmill_1.tcx", 215, 215, 27069, 144),
+    ] {
+        let d = decode_file(rel);
+        assert_eq!(d.activities.len(), 1, "{rel}");
+        let a = &d.activities[0];
+        assert_eq!(a.sport.as_deref(), Some("running"), "{rel}");
+        assert_eq!(a.samples.len(), points, "{rel}");
+        let hr = all_hr(&d.activities);
+        assert_eq!((hr.len(), hr.iter().sum::<i32>()), (hr_n, hr_sum), "{rel}");
+        assert!(a.max_hr >= Some(hr_max), "{rel}");
+    }
+}
+
+#[test]
+fn data_files_exist() {
+    assert!(data("SOURCES.md").exists());
+}

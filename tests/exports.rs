@@ -1,0 +1,244 @@
+//! Whole exports through the `restday` binary: a Garmin "Export Your Data" zip with nested zips,
+//! a Strava bulk export with gz members and activities.csv, imported twice.
+
+use crate::util::{Env, f64s, gz, i64s, read, strs, zip};
+use restday_decode::decode;
+use restday_model::Format;
+
+/// A GPX rendering of a FIT file's first activity, as another service would export the same
+/// recording: same points, same times, heart rate in a TrackPointExtension.
+fn gpx_twin_of(fit_rel: &str) -> Vec<u8> {
+    let d = decode(Format::Fit, &read(fit_rel)).unwrap();
+    let s = &d.activities[0].samples;
+    let mut out = String::from(
+        "<?xml version=\"1.0\"?>\n<gpx version=\"1.1\" creator=\"test\" xmlns=\"http://www.topografix.com/GPX/1/1\" \
+         xmlns:ns3=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\"><trk><trkseg>\n",
+    );
+    for i in 0..s.len() {
+        let (Some(lat), Some(lon), Some(t)) = (s.latitude[i], s.longitude[i], s.time_ms[i]) else {
+            continue;
+        };
+        let time = chrono::DateTime::from_timestamp_millis(t).unwrap().to_rfc3339();
+        let hr = s.heart_rate[i].map(|h| format!("<extensions><ns3:TrackPointExtension><ns3:hr>{h}</ns3:hr></ns3:TrackPointExtension></extensions>")).unwrap_or_default();
+        out += &format!("<trkpt lat=\"{lat}\" lon=\"{lon}\"><time>{time}</time>{hr}</trkpt>\n");
+    }
+    out += "</trkseg></trk></gpx>\n";
+    out.into_bytes()
+}
+
+fn garmin_export() -> Vec<u8> {
+    let uploaded = zip(&[
+        ("2013-02-06-12-11-14.fit", read("export/fit/2013-02-06-12-11-14.fit")),
+        ("garmin-fenix-5-run.fit", read("export/fit/garmin-fenix-5-run.fit")),
+        ("sample_mulitple_header.fit", read("export/fit/sample_mulitple_header.fit")),
+        ("MonitoringFile.fit", read("export/fit/MonitoringFile.fit")),
+        ("Settings.fit", read("export/fit/Settings.fit")),
+        ("broken.fit", b"this is not a FIT file, only its name says so".to_vec()),
+    ]);
+    zip(&[
+        ("DI_CONNECT/DI-Connect-Fitness/user_fitness.json", b"[]".to_vec()),
+        ("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", uploaded),
+        (
+            "DI_CONNECT/DI-Connect-Uploaded-Files/fenix5-run.gpx.gz",
+            gz(&gpx_twin_of("export/fit/garmin-fenix-5-run.fit")),
+        ),
+    ])
+}
+
+const PART: &str = "garmin.zip!DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip!";
+
+#[test]
+fn garmin_export_imports_once() {
+    let env = Env::new();
+    let export = env.write("garmin.zip", &garmin_export());
+    let out = env.import(&[&export]);
+    assert_eq!(out.status.code(), Some(3), "a failed member gives exit code 3");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.fit failed: not a FIT file"), "{stderr}");
+
+    let root = env.dir.path().join("garmin.zip").display().to_string();
+    let want: Vec<(String, String)> = {
+        let mut v: Vec<(String, String)> = [
+            ("garmin.zip!DI_CONNECT/DI-Connect-Fitness/user_fitness.json", "unsupported"),
+            ("garmin.zip!DI_CONNECT/DI-Connect-Uploaded-Files/fenix5-run.gpx.gz", "duplicate"),
+            (&format!("{PART}2013-02-06-12-11-14.fit"), "imported"),
+            (&format!("{PART}MonitoringFile.fit"), "imported"),
+            (&format!("{PART}Settings.fit"), "unsupported"),
+            (&format!("{PART}broken.fit"), "failed"),
+            (&format!("{PART}garmin-fenix-5-run.fit"), "imported"),
+            (&format!("{PART}sample_mulitple_header.fit"), "imported"),
+        ]
+        .iter()
+        .map(|(p, o)| (p.replacen("garmin.zip", &root, 1), o.to_string()))
+        .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(env.outcomes(), want);
+
+    // 1 + 1 + 5 legs; records 590 + 21 + 1773 (fitdecode's counts in expected.csv).
+    let activities = env.table("activities.parquet");
+    assert_eq!(activities.height(), 7);
+    assert_eq!(env.samples().height(), 590 + 21 + 1773);
+    let counts: i64 = i64s(&activities, "samples").iter().flatten().sum();
+    assert_eq!(counts, 590 + 21 + 1773);
+    assert!(env.table("wellness.parquet").height() > 0, "the monitoring file gives wellness rows");
+
+    // The duplicate names the activity it duplicates.
+    let ledger = env.table("imports.parquet");
+    let paths = strs(&ledger, "path");
+    let ids = strs(&ledger, "activity_ids");
+    let dup =
+        paths.iter().position(|p| p.as_deref().unwrap().ends_with("fenix5-run.gpx.gz")).unwrap();
+    let fit = paths
+        .iter()
+        .position(|p| p.as_deref().unwrap().ends_with("garmin-fenix-5-run.fit"))
+        .unwrap();
+    assert_eq!(ids[dup], ids[fit]);
+
+    // The second run reads the same export and adds nothing.
+    let before = (env.table("imports.parquet"), activities, env.samples().height());
+    let out = env.import(&[&export]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "8 files seen: 0 imported, 0 duplicates, 0 unsupported, 0 failed, 8 already imported"
+        ),
+        "{stdout}"
+    );
+    assert!(env.table("imports.parquet").equals_missing(&before.0));
+    assert!(env.table("activities.parquet").equals_missing(&before.1));
+    assert_eq!(env.samples().height(), before.2);
+}
+
+#[test]
+fn richer_copy_arriving_later_replaces_the_poorer_one() {
+    let env = Env::new();
+    let gpx = env.write("first/run.gpx", &gpx_twin_of("export/fit/garmin-fenix-5-run.fit"));
+    assert_eq!(env.import(&[&gpx]).status.code(), Some(0));
+    assert_eq!(strs(&env.table("activities.parquet"), "format"), [Some("gpx".to_string())]);
+
+    let fit = crate::util::data("export/fit/garmin-fenix-5-run.fit");
+    let out = env.import(&[&fit]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 replaced by richer copies"));
+    let activities = env.table("activities.parquet");
+    assert_eq!(strs(&activities, "format"), [Some("fit".to_string())]);
+    // Only the FIT's 21 records remain: the GPX's samples went with it.
+    assert_eq!(env.samples().height(), 21);
+    let outcomes: Vec<String> = env.outcomes().into_iter().map(|(_, o)| o).collect();
+    assert_eq!(outcomes, ["duplicate", "imported"]);
+}
+
+fn strava_csv() -> Vec<u8> {
+    b"Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time,Distance,Filename\n\
+      101,\"Jun 11, 2017, 2:32:51 PM\",Evening Walk,Walk,,45,0.07,activities/101.fit.gz\n\
+      102,\"Oct 24, 2012, 11:29:40 PM\",Night Run,Run,,948,3.2,activities/102.gpx.gz\n\
+      103,\"Oct 24, 2025, 3:25:26 PM\",\"Treadmill, easy\",Run,,1800,5.0,activities/103.tcx.gz\n\
+      104,\"Dec 18, 2020, 6:15:50 AM\",Drive,Ride,,514,4.0,activities/104.gpx\n\
+      105,\"Jan 1, 2021, 6:00:00 AM\",Manual entry,Run,,600,2.0,\n"
+        .to_vec()
+}
+
+fn strava_export() -> Vec<u8> {
+    // Strava writes TCX with white space before the XML declaration.
+    let mut tcx = b"          ".to_vec();
+    tcx.extend(read("export/tcx/treadmill_1.tcx"));
+    let mut bad_gz = gz(&read("export/fit/garmin-fenix-5-bike.fit"));
+    bad_gz.truncate(bad_gz.len() / 2);
+    zip(&[
+        ("activities/101.fit.gz", gz(&read("export/fit/garmin-fenix-5-walk.fit"))),
+        ("activities/102.gpx.gz", gz(&read("export/gpx/run.gpx"))),
+        ("activities/103.tcx.gz", gz(&tcx)),
+        ("activities/104.gpx", read("export/gpx/around-visnjan-with-car.gpx")),
+        ("activities/106.fit.gz", bad_gz),
+        ("media/photo.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0]),
+        ("profile.csv", b"Athlete ID\n1\n".to_vec()),
+        ("activities.csv", strava_csv()),
+    ])
+}
+
+#[test]
+fn strava_export_attaches_names_and_imports_once() {
+    let env = Env::new();
+    let export = env.write("export_123.zip", &strava_export());
+    let out = env.import(&[&export]);
+    assert_eq!(out.status.code(), Some(3));
+    let outcomes: Vec<(String, String)> = env
+        .outcomes()
+        .into_iter()
+        .map(|(p, o)| (p.rsplit('!').next().unwrap().to_string(), o))
+        .collect();
+    let want = [
+        ("activities.csv", "imported"),
+        ("activities/101.fit.gz", "imported"),
+        ("activities/102.gpx.gz", "imported"),
+        ("activities/103.tcx.gz", "imported"),
+        ("activities/104.gpx", "imported"),
+        ("activities/106.fit.gz", "failed"),
+        ("media/photo.jpg", "unsupported"),
+        ("profile.csv", "unsupported"),
+    ];
+    let want: Vec<(String, String)> =
+        want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(outcomes, want);
+
+    let a = env.table("activities.parquet");
+    let mut rows: Vec<(String, Option<String>, Option<String>)> = strs(&a, "source_path")
+        .into_iter()
+        .zip(strs(&a, "name"))
+        .zip(strs(&a, "activity_type"))
+        .map(|((p, n), t)| (p.unwrap().rsplit('/').next().unwrap().to_string(), n, t))
+        .collect();
+    rows.sort();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        rows,
+        [
+            ("101.fit.gz".to_string(), s("Evening Walk"), s("Walk")),
+            ("102.gpx.gz".to_string(), s("Night Run"), s("Run")),
+            ("103.tcx.gz".to_string(), s("Treadmill, easy"), s("Run")),
+            ("104.gpx".to_string(), s("Drive"), s("Ride")),
+        ]
+    );
+    // 17 + 206 + 215 + 104 samples (fitdecode's count for the walk, grep for the XML files).
+    assert_eq!(env.samples().height(), 17 + 206 + 215 + 104);
+    // GPX distance is the great-circle sum of the points; the walk's is the FIT session's.
+    let dist = f64s(&a, "distance_m");
+    assert!(dist.iter().all(Option::is_some), "{dist:?}");
+
+    let ledger = env.table("imports.parquet");
+    let err = strs(&ledger, "error");
+    let bad = strs(&ledger, "path")
+        .iter()
+        .position(|p| p.as_deref().unwrap().ends_with("106.fit.gz"))
+        .unwrap();
+    assert!(err[bad].as_deref().unwrap().contains("gzip"), "{:?}", err[bad]);
+
+    let before = env.table("imports.parquet").height();
+    let out = env.import(&[&export]);
+    // The broken member is already recorded: nothing new failed.
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(env.table("imports.parquet").height(), before);
+    assert_eq!(env.samples().height(), 17 + 206 + 215 + 104);
+}
+
+#[test]
+fn utc_offset_comes_from_the_file_not_the_machine() {
+    for tz in ["UTC", "Asia/Tokyo", "America/New_York"] {
+        let env = Env::new();
+        let fit = crate::util::data("export/fit/garmin-fenix-5-run.fit");
+        let out = env.cmd().env("TZ", tz).arg("import").arg(&fit).output().unwrap();
+        assert!(out.status.success(), "{tz}");
+        let a = env.table("activities.parquet");
+        assert_eq!(i64s(&a, "utc_offset_s"), [Some(-7 * 3600)], "{tz}");
+        // fitdecode: session start 2017-06-11T14:34:09Z... the first record is at 14:34:09Z.
+        let start = i64s(&a, "start_time")[0].unwrap();
+        assert_eq!(
+            chrono::DateTime::from_timestamp_millis(start).unwrap().to_rfc3339(),
+            "2017-06-11T14:34:09+00:00",
+            "{tz}"
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! Bad input never stops a batch; a crash never leaves a dataset that does not read; two writers
+//! never share a data folder.
+
+use crate::util::{Env, data, read, strs};
+use std::path::Path;
+
+#[test]
+fn broken_files_are_recorded_and_the_rest_imports() {
+    let env = Env::new();
+    env.write("in/good.fit", &read("export/fit/garmin-fenix-5-walk.fit"));
+    env.write("in/garbage.fit", b"\x0e\x10garbage garbage garbage");
+    env.write("in/html.gpx", b"<html><body>not a track</body></html>");
+    env.write("in/cut.gpx", &read("export/gpx/run.gpx")[..30_000]);
+    env.write("in/empty.tcx", b"");
+    let mut huge_header = read("export/fit/garmin-fenix-5-walk.fit");
+    huge_header[0] = 255; // declares a 255-byte header
+    env.write("in/huge-header.fit", &huge_header);
+    let out = env.import(&[&env.path("in")]);
+    assert_eq!(out.status.code(), Some(3));
+
+    let ledger = env.table("imports.parquet");
+    let rows: Vec<(String, String, bool, String)> = {
+        let p = strs(&ledger, "path");
+        let o = strs(&ledger, "outcome");
+        let e = strs(&ledger, "error");
+        let partial: Vec<bool> =
+            ledger.column("partial").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect();
+        let mut v: Vec<_> = (0..ledger.height())
+            .map(|i| {
+                let name = p[i].as_deref().unwrap().rsplit('/').next().unwrap().to_string();
+                (name, o[i].clone().unwrap(), partial[i], e[i].clone().unwrap_or_default())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let get = |name: &str| {
+        rows.iter().find(|r| r.0 == name).unwrap_or_else(|| panic!("{name}: {rows:?}"))
+    };
+    assert_eq!(get("good.fit").1, "imported");
+    assert_eq!(get("garbage.fit").1, "failed");
+    assert!(get("garbage.fit").3.contains("not a FIT file"), "{:?}", get("garbage.fit"));
+    assert_eq!(get("huge-header.fit").1, "failed");
+    assert!(get("huge-header.fit").3.contains("header size 255"), "{:?}", get("huge-header.fit"));
+    assert_eq!(get("html.gpx").1, "failed");
+    assert!(
+        get("html.gpx").3.contains("not a gpx document: root element <html>"),
+        "{:?}",
+        get("html.gpx")
+    );
+    assert_eq!(get("empty.tcx").1, "failed");
+    let cut = get("cut.gpx");
+    assert_eq!((cut.1.as_str(), cut.2), ("imported", true), "{cut:?}");
+    assert!(cut.3.contains("partly read"), "{cut:?}");
+    assert_eq!(env.table("activities.parquet").height(), 2);
+}
+
+#[test]
+fn broken_real_files() {
+    let env = Env::new();
+    let out = env.import(&[&data("broken")]);
+    // Nothing here fails outright: each keeps what decoded before its fault.
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let ledger = env.table("imports.parquet");
+    let p = strs(&ledger, "path");
+    let o = strs(&ledger, "outcome");
+    let e = strs(&ledger, "error");
+    let partial: Vec<bool> =
+        ledger.column("partial").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect();
+    let row = |name: &str| {
+        let i = p.iter().position(|x| x.as_deref().unwrap().ends_with(name)).unwrap();
+        (o[i].clone().unwrap(), partial[i], e[i].clone().unwrap_or_default())
+    };
+    let nick = row("nick.fit");
+    assert_eq!((nick.0.as_str(), nick.1), ("imported", true), "{nick:?}");
+    let strava = row("strava-android-app-201.10-b1218918.fit");
+    assert_eq!((strava.0.as_str(), strava.1), ("imported", true), "{strava:?}");
+    assert!(strava.2.contains("byte 7471"), "{strava:?}");
+    // The three SDK variants are one recording (same start, same length): the first imported,
+    // the others are duplicates of it.
+    let sdk: Vec<String> = [
+        "activity-filecrc.fit",
+        "activity-settings-corruptheader.fit",
+        "activity-unexpected-eof.fit",
+    ]
+    .iter()
+    .map(|n| row(n).0)
+    .collect();
+    assert_eq!(sdk, ["imported", "duplicate", "duplicate"]);
+    assert!(row("activity-filecrc.fit").2.contains("CRC mismatch"));
+}
+
+fn clean_outcomes() -> (Vec<(String, String)>, usize, usize) {
+    let env = Env::new();
+    let out = env.import(&[&data("export")]);
+    assert_eq!(out.status.code(), Some(0));
+    (env.outcomes(), env.table("activities.parquet").height(), env.samples().height())
+}
+
+fn normalise(v: Vec<(String, String)>, root: &Path) -> Vec<(String, String)> {
+    v.into_iter().map(|(p, o)| (p.replace(&root.display().to_string(), "<root>"), o)).collect()
+}
+
+#[test]
+fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes() {
+    let (clean, clean_activities, clean_samples) = clean_outcomes();
+    let clean = normalise(clean, &data("export"));
+    for point in [
+        "after-samples:1",
+        "after-activities:2",
+        "after-wellness:3",
+        "after-ledger:4",
+        "after-samples:6",
+    ] {
+        let env = Env::new();
+        let out = env
+            .cmd()
+            .env("RESTDAY_FAILPOINT", point)
+            .env("RESTDAY_BATCH_BYTES", "50000")
+            .arg("import")
+            .arg(data("export"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the failpoint should abort");
+        // Whatever is on disk reads, and readers see no sample of an unfinished commit.
+        if env.data_dir().join("activities.parquet").exists() {
+            let ids: std::collections::HashSet<String> =
+                strs(&env.table("activities.parquet"), "activity_id")
+                    .into_iter()
+                    .flatten()
+                    .collect();
+            let samples = env.samples();
+            assert!(
+                strs(&samples, "activity_id").iter().flatten().all(|id| ids.contains(id)),
+                "{point}"
+            );
+        }
+        let out = env.import(&[&data("export")]);
+        assert_eq!(out.status.code(), Some(0), "{point}");
+        assert_eq!(normalise(env.outcomes(), &data("export")), clean, "{point}");
+        assert_eq!(env.table("activities.parquet").height(), clean_activities, "{point}");
+        assert_eq!(env.samples().height(), clean_samples, "{point}: no duplicate or lost samples");
+        let ids: std::collections::HashSet<String> =
+            strs(&env.table("activities.parquet"), "activity_id").into_iter().flatten().collect();
+        assert!(
+            strs(&env.samples(), "activity_id").iter().flatten().all(|id| ids.contains(id)),
+            "{point}"
+        );
+    }
+}
+
+#[test]
+fn a_second_writer_is_refused_with_a_clear_message() {
+    let env = Env::new();
+    let _held = restday_store::Store::open(&env.data_dir()).unwrap();
+    let out = env.import(&[&data("export/fit/garmin-fenix-5-run.fit")]);
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("another restday process is writing to"), "{stderr}");
+}
+
+#[test]
+fn a_missing_input_says_what_to_do() {
+    let env = Env::new();
+    let out = env.import(&[&env.path("nope.zip")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nope.zip does not exist; give the path of an export"), "{stderr}");
+}
+
+#[test]
+fn a_zip_bomb_member_is_refused() {
+    let env = Env::new();
+    // 300 MiB of zeros deflates to about 300 KB: beyond the 256 MiB file limit.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    w.start_file("bomb.fit", opts).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..300 {
+        std::io::Write::write_all(&mut w, &zeros).unwrap();
+    }
+    w.start_file("ok.fit", opts).unwrap();
+    std::io::Write::write_all(&mut w, &read("export/fit/garmin-fenix-5-run.fit")).unwrap();
+    let bytes = w.finish().unwrap().into_inner();
+    let export = env.write("bomb.zip", &bytes);
+    let out = env.import(&[&export]);
+    assert_eq!(out.status.code(), Some(3));
+    let outcomes: Vec<String> = env.outcomes().into_iter().map(|(_, o)| o).collect();
+    assert_eq!(outcomes, ["failed", "imported"]);
+    let err = strs(&env.table("imports.parquet"), "error");
+    assert!(err.iter().flatten().any(|e| e.contains("zip bomb")), "{err:?}");
+}

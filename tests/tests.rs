@@ -1,0 +1,8 @@
+//! All integration tests in one binary (one link, shared helpers), in the style of ripgrep's
+//! `tests/tests.rs`.
+
+mod util;
+
+mod decode_values;
+mod exports;
+mod robustness;
