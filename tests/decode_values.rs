@@ -293,3 +293,23 @@ fn tcx_activities() {
 fn data_files_exist() {
     assert!(data("SOURCES.md").exists());
 }
+
+#[test]
+fn relative_timestamps_are_flagged() {
+    // compressed-speed-distance.fit (FR70 via ANT-FS): fitdecode's first record time is 17217864,
+    // a count of seconds since power-on, below the FIT profile's 0x10000000 date threshold.
+    let d = decode_file("export/fit/compressed-speed-distance.fit");
+    assert!(
+        d.warnings.iter().any(|w| w.contains("relative to device power-on")),
+        "{:?}",
+        d.warnings
+    );
+    let first = d.activities[0].samples.time_ms[0].unwrap();
+    assert_eq!(first / 1000 - 631_065_600, 17_217_864);
+    // The 755 records fitdecode counts, 754 of them with heart rate summing to 128573.
+    let hr = all_hr(&d.activities);
+    assert_eq!(
+        (d.activities[0].samples.len(), hr.len(), hr.iter().sum::<i32>()),
+        (755, 754, 128573)
+    );
+}

@@ -407,6 +407,14 @@ impl Collected {
             )),
             None => Content::Unsupported("FIT file without file_id or records".to_string()),
         };
+        // FIT times below 0x10000000 are seconds since the device powered on, not dates.
+        let first = self.samples.time_ms.iter().flatten().next();
+        if first.is_some_and(|&t| t < (FIT_EPOCH_S + 0x1000_0000) * 1000) {
+            decoded.warnings.push(
+                "timestamps are relative to device power-on (no real date); stored as given"
+                    .to_string(),
+            );
+        }
         decoded.wellness = std::mem::take(&mut self.wellness);
         if decoded.content == Content::Activity {
             decoded.activities = self.split_sessions();
