@@ -8,6 +8,11 @@ default:
 demo:
     cargo run -- import data/export
 
+# Recompute the metrics of ./restday-data and show the last weeks.
+weekly:
+    cargo run -- metrics
+    cargo run -- weekly
+
 # Run every test (the README's test command).
 test:
     cargo test --workspace
@@ -22,6 +27,6 @@ ci:
 fmt:
     cargo fmt --all
 
-# Criterion benches of decoding and import, MB/s in the output.
+# Criterion benches: decoding and import (MB/s), metrics (rows/s).
 bench:
-    cargo bench --bench import
+    cargo bench --bench import --bench metrics

@@ -5,4 +5,5 @@ mod util;
 
 mod decode_values;
 mod exports;
+mod metrics;
 mod robustness;

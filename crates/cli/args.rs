@@ -13,6 +13,8 @@ Examples:
   restday import ~/Downloads/garmin-export.zip
   restday import ~/strava_export/ ~/watch/*.fit --data-dir ~/restday
   RESTDAY_DATA=~/restday restday import export.zip --quiet
+  restday weekly --weeks 8
+  restday profile
 
 Exit codes:
   0  everything worked
@@ -47,6 +49,9 @@ pub struct GlobalArgs {
     /// More log output (-v, -vv); or set RESTDAY_LOG.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The athlete profile (TOML); default: restday.toml in the data folder, if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
     /// When to use colour.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -85,6 +90,17 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
         #[arg(required = true, value_name = "PATH")]
         inputs: Vec<PathBuf>,
     },
+    /// Recompute per-activity load, daily.parquet and weekly.parquet (import does this too).
+    Metrics,
+    /// Show the athlete profile in force, where each value came from, and the zone bounds.
+    Profile,
+    /// Print the last weeks of training: volume, load and the change week on week.
+    #[command(after_help = "Example:\n  restday weekly --weeks 12")]
+    Weekly {
+        /// How many weeks to show.
+        #[arg(long, short = 'n', default_value_t = 12)]
+        weeks: usize,
+    },
 }
 
 /// Settings every command shares, checked.
@@ -92,6 +108,7 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
 pub struct Global {
     pub data_dir: PathBuf,
     pub quiet: bool,
+    pub profile: Option<PathBuf>,
 }
 
 /// The validated configuration.
@@ -103,14 +120,20 @@ pub struct Config {
 
 impl Config {
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
-        let Command::Import { inputs } = &cli.command;
-        for input in inputs {
-            if !input.exists() {
-                bail!(
-                    "{} does not exist; give the path of an export folder, archive or file",
-                    input.display()
-                );
+        if let Command::Import { inputs } = &cli.command {
+            for input in inputs {
+                if !input.exists() {
+                    bail!(
+                        "{} does not exist; give the path of an export folder, archive or file",
+                        input.display()
+                    );
+                }
             }
+        }
+        if let Some(p) = &cli.global.profile
+            && !p.is_file()
+        {
+            bail!("--profile {} is not a file; give the path of a restday.toml", p.display());
         }
         if cli.global.data_dir.exists() && !cli.global.data_dir.is_dir() {
             bail!(
@@ -119,7 +142,11 @@ impl Config {
             );
         }
         Ok(Config {
-            global: Global { data_dir: cli.global.data_dir, quiet: cli.global.quiet },
+            global: Global {
+                data_dir: cli.global.data_dir,
+                quiet: cli.global.quiet,
+                profile: cli.global.profile,
+            },
             command: cli.command,
         })
     }

@@ -2,6 +2,7 @@
 //! turns the outcome into an exit code. All printing happens here.
 
 mod args;
+mod metrics;
 mod progress;
 
 use anyhow::Context;
@@ -60,8 +61,26 @@ fn init_tracing(verbose: u8, color: bool) {
 
 fn run(cli: args::Cli) -> anyhow::Result<u8> {
     let config = args::Config::from_cli(cli)?;
+    let global = &config.global;
     match config.command {
-        args::Command::Import { inputs } => import(&config.global, inputs),
+        args::Command::Import { inputs } => import(global, inputs),
+        args::Command::Metrics => {
+            let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
+            let r = metrics::refresh(&global.data_dir, &profile)?;
+            if !global.quiet {
+                println!("{}", refreshed_line(&r));
+            }
+            Ok(exit::OK)
+        }
+        args::Command::Profile => {
+            let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
+            print!("{}", metrics::describe(&metrics::athlete(&global.data_dir, &profile)?));
+            Ok(exit::OK)
+        }
+        args::Command::Weekly { weeks } => {
+            print!("{}", metrics::weekly_table(&global.data_dir, weeks)?);
+            Ok(exit::OK)
+        }
     }
 }
 
@@ -79,7 +98,19 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
     if !global.quiet {
         println!("{}", summary_line(&summary));
     }
+    let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
+    let refreshed = metrics::refresh(&global.data_dir, &profile)?;
+    if !global.quiet {
+        println!("{}", refreshed_line(&refreshed));
+    }
     Ok(if summary.failed > 0 { exit::FILES_FAILED } else { exit::OK })
+}
+
+fn refreshed_line(r: &metrics::Refreshed) -> String {
+    format!(
+        "metrics: {} activities, {} days, {} weeks (daily.parquet, weekly.parquet)",
+        r.activities, r.days, r.weeks
+    )
 }
 
 fn summary_line(s: &Summary) -> String {

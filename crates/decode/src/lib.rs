@@ -90,8 +90,8 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Decoded, DecodeError> {
     }
 }
 
-/// Fills summary fields the file did not give from the samples: start time, elapsed time,
-/// distance, average and maximum heart rate.
+/// Fills summary fields the file did not give from the samples: start time and position,
+/// elapsed time, distance, average and maximum heart rate.
 fn fill_from_samples(a: &mut Activity) {
     let span = a.samples.time_span();
     if let Some((first, last)) = span {
@@ -100,6 +100,14 @@ fn fill_from_samples(a: &mut Activity) {
         }
         if a.elapsed_s.is_none() {
             a.elapsed_s = Some((last - a.start_ms.min(first)) as f64 / 1000.0);
+        }
+    }
+    if a.start_latitude.is_none() {
+        let s = &a.samples;
+        if let Some(i) = (0..s.len()).find(|&i| s.latitude[i].is_some() && s.longitude[i].is_some())
+        {
+            a.start_latitude = s.latitude[i];
+            a.start_longitude = s.longitude[i];
         }
     }
     if a.distance_m.is_none() {

@@ -181,6 +181,9 @@ pub struct Activity {
     pub ascent_m: Option<f64>,
     pub avg_hr: Option<i32>,
     pub max_hr: Option<i32>,
+    /// Where the activity starts (the first sample with a position), in degrees.
+    pub start_latitude: Option<f64>,
+    pub start_longitude: Option<f64>,
     /// A title the file or the export gives (GPX `<name>`, Strava's `activities.csv`).
     pub name: Option<String>,
     /// The activity type the exporting service gives (Strava's `Activity Type`).

@@ -35,6 +35,10 @@ pub const ACTIVITIES: &str = "activities.parquet";
 pub const WELLNESS: &str = "wellness.parquet";
 pub const IMPORTS: &str = "imports.parquet";
 pub const SAMPLES: &str = "samples";
+pub const DAILY: &str = "daily.parquet";
+pub const WEEKLY: &str = "weekly.parquet";
+/// The athlete profile, if the user keeps it in the data folder.
+pub const PROFILE: &str = "restday.toml";
 const LOCK: &str = ".lock";
 const TMP_SUFFIX: &str = ".tmp";
 const PENDING_SUFFIX: &str = ".pending";
@@ -219,6 +223,35 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Reads a table of the dataset (`activities.parquet`, `daily.parquet`...), if present.
+    pub fn read(&self, name: &str) -> Result<Option<DataFrame>> {
+        read_parquet(&self.dir.join(name))
+    }
+
+    /// Replaces a derived table (`daily.parquet`, `weekly.parquet`, or `activities.parquet` with
+    /// its metric columns added) atomically.
+    pub fn write_derived(&self, name: &str, df: &mut DataFrame) -> Result<()> {
+        write_parquet_atomic(&self.dir.join(name), df)
+    }
+
+    /// Every committed sample, as one frame.
+    pub fn samples(&self) -> Result<DataFrame> {
+        let mut parts = Vec::new();
+        let dir = self.dir.join(SAMPLES);
+        if dir.exists() {
+            collect_files(&dir, &mut parts).map_err(io_err(&dir))?;
+        }
+        parts.retain(|p| p.extension().is_some_and(|x| x == "parquet"));
+        parts.sort();
+        let mut all = tables::samples_frame(&[]).map_err(pq_err(&dir))?;
+        for p in &parts {
+            if let Some(df) = read_parquet(p)? {
+                all.vstack_mut(&df).map_err(pq_err(p))?;
+            }
+        }
+        Ok(all)
     }
 
     /// A new commit id: the time in ms, and always above every earlier one.

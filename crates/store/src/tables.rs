@@ -119,6 +119,8 @@ pub fn activities_frame(rows: &[StoredActivity]) -> PolarsResult<DataFrame> {
             Column::new("avg_hr".into(), ai(|a| a.avg_hr)),
             Column::new("max_hr".into(), ai(|a| a.max_hr)),
             Column::new("samples".into(), rows.iter().map(|r| r.sample_count).collect::<Vec<_>>()),
+            Column::new("start_latitude".into(), a(|a| a.start_latitude)),
+            Column::new("start_longitude".into(), a(|a| a.start_longitude)),
             Column::new("name".into(), get(|r| r.activity.name.clone())),
             Column::new("activity_type".into(), get(|r| r.activity.activity_type.clone())),
             Column::new("commit_id".into(), rows.iter().map(|r| r.commit_id).collect::<Vec<_>>()),
@@ -143,6 +145,7 @@ pub fn activities_from_frame(df: &DataFrame) -> PolarsResult<Vec<StoredActivity>
     );
     let (dist, ascent, avg, max) =
         (f64s(df, "distance_m")?, f64s(df, "ascent_m")?, i32s(df, "avg_hr")?, i32s(df, "max_hr")?);
+    let (lat, lon) = (f64s(df, "start_latitude")?, f64s(df, "start_longitude")?);
     let (count, name, kind, commit) = (
         i64s(df, "samples")?,
         strs(df, "name")?,
@@ -168,6 +171,8 @@ pub fn activities_from_frame(df: &DataFrame) -> PolarsResult<Vec<StoredActivity>
                 ascent_m: ascent[i],
                 avg_hr: avg[i],
                 max_hr: max[i],
+                start_latitude: lat[i],
+                start_longitude: lon[i],
                 name: name[i].clone(),
                 activity_type: kind[i].clone(),
                 samples: Samples::default(),

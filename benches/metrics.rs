@@ -1,0 +1,105 @@
+//! Criterion benches of the metrics, over generated data, with throughput in rows:
+//! - `activity_load`: zones and TRIMP over one year of 1 Hz samples (365 one-hour activities,
+//!   1.3 M samples);
+//! - `daily_weekly`: daily and weekly tables over ten years of daily activities (3,650 rows).
+//!
+//! Run with `cargo bench --bench metrics` (or `just bench`).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use polars::prelude::*;
+use restday_metrics::{Profile, activity_days, activity_load, athlete, daily, weekly};
+
+const DAY_MS: i64 = 86_400_000;
+const START: i64 = 1_420_070_400_000; // 2015-01-01T00:00:00Z
+
+fn utc() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+}
+
+/// `days` one-hour activities at 1 Hz, heart rate drifting between 110 and 170.
+fn samples(days: i64) -> DataFrame {
+    let n = (days * 3600) as usize;
+    let mut ids = Vec::with_capacity(n);
+    let mut t = Vec::with_capacity(n);
+    let mut hr = Vec::with_capacity(n);
+    for d in 0..days {
+        let id = format!("a{d}");
+        for s in 0..3600i64 {
+            ids.push(id.clone());
+            t.push(START + d * DAY_MS + 7 * 3_600_000 + s * 1000);
+            hr.push(Some(110 + ((s / 30 + d) % 60) as i32));
+        }
+    }
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("activity_id".into(), ids),
+            Column::new("time".into(), t).cast(&utc()).unwrap(),
+            Column::new("heart_rate".into(), hr),
+        ],
+    )
+    .unwrap()
+}
+
+/// `days` daily activities with their loads, as `activity_days` expects them.
+fn activities(days: i64) -> DataFrame {
+    let n = days as usize;
+    let mut cols = vec![
+        Column::new("activity_id".into(), (0..days).map(|d| format!("a{d}")).collect::<Vec<_>>()),
+        Column::new("start_time".into(), (0..days).map(|d| START + d * DAY_MS).collect::<Vec<_>>())
+            .cast(&utc())
+            .unwrap(),
+        Column::new("utc_offset_s".into(), vec![Some(3600i32); n]),
+        Column::new("tz_offset_s".into(), vec![None::<i32>; n]),
+        Column::new("sport".into(), vec!["running"; n]),
+        Column::new("activity_type".into(), vec![None::<&str>; n]),
+        Column::new(
+            "distance_m".into(),
+            (0..days).map(|d| 5000.0 + (d % 7) as f64 * 2000.0).collect::<Vec<_>>(),
+        ),
+        Column::new("timer_s".into(), vec![3600.0; n]),
+        Column::new("elapsed_s".into(), vec![3700.0; n]),
+        Column::new("avg_hr".into(), vec![140i32; n]),
+        Column::new(
+            "trimp".into(),
+            (0..days).map(|d| 40.0 + (d % 5) as f64 * 20.0).collect::<Vec<_>>(),
+        ),
+        Column::new("edwards_trimp".into(), vec![120.0; n]),
+    ];
+    for k in 1..=5 {
+        cols.push(Column::new(format!("z{k}_s").into(), vec![720.0; n]));
+    }
+    DataFrame::new(n, cols).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let s = samples(365);
+    let a = athlete(
+        &Profile { max_hr: Some(190.0), resting_hr: Some(50.0), ..Profile::default() },
+        s.clone().lazy(),
+        None,
+    )
+    .unwrap();
+    let mut g = c.benchmark_group("activity_load");
+    g.throughput(Throughput::Elements(s.height() as u64));
+    g.sample_size(10);
+    g.bench_function("1 year of 1 Hz samples", |b| {
+        b.iter(|| activity_load(s.clone().lazy(), &a).unwrap().collect().unwrap())
+    });
+    g.finish();
+
+    let acts = activities(3650);
+    let mut g = c.benchmark_group("daily_weekly");
+    g.throughput(Throughput::Elements(acts.height() as u64));
+    g.sample_size(10);
+    g.bench_function("10 years of daily activities", |b| {
+        b.iter(|| {
+            let d = daily(activity_days(acts.clone().lazy(), &a)).unwrap();
+            weekly(&d, a.week_start.value).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,422 @@
+//! Hand-worked numbers. Every expected value is computed in the comment beside it.
+
+use super::*;
+
+fn athlete(max: f64, rest: f64, sex: Sex, model: ZoneModel) -> Athlete {
+    Athlete {
+        max_hr: Valued::new(max, Source::Profile),
+        resting_hr: Valued::new(rest, Source::Profile),
+        lthr: Valued::new(Some(170.0), Source::Profile),
+        sex: Valued::new(sex, Source::Profile),
+        experience: Valued::new(Experience::Intermediate, Source::Default),
+        zone_model: Valued::new(model, Source::Profile),
+        week_start: Valued::new(WeekStart::Monday, Source::Default),
+        utc_offset_s: Valued::new(0, Source::Default),
+    }
+}
+
+/// Samples of one activity: (seconds from start, heart rate).
+fn samples(id: &str, points: &[(i64, Option<i32>)]) -> LazyFrame {
+    let t0 = 1_714_550_400_000i64; // 2024-05-01T08:00:00Z
+    let ids = vec![id; points.len()];
+    let times: Vec<i64> = points.iter().map(|(s, _)| t0 + s * 1000).collect();
+    let hr: Vec<Option<i32>> = points.iter().map(|(_, h)| *h).collect();
+    DataFrame::new(
+        points.len(),
+        vec![
+            Column::new("activity_id".into(), ids),
+            Column::new("time".into(), times)
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))
+                .unwrap(),
+            Column::new("heart_rate".into(), hr),
+        ],
+    )
+    .unwrap()
+    .lazy()
+}
+
+/// One sample a second for `minutes` at a constant heart rate, plus a closing sample.
+fn constant(minutes: i64, hr: i32) -> Vec<(i64, Option<i32>)> {
+    (0..=minutes * 60).map(|s| (s, Some(hr))).collect()
+}
+
+fn activity_load_ok(s: LazyFrame, a: &Athlete) -> LazyFrame {
+    activity_load(s, a).unwrap()
+}
+
+fn f64_of(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
+    df.column(c).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().iter().collect()
+}
+
+fn close(got: f64, want: f64, tol: f64, what: &str) {
+    assert!((got - want).abs() <= tol, "{what}: got {got}, want {want}");
+}
+
+#[test]
+fn banister_trimp_of_a_constant_session_for_both_sexes() {
+    // 60 min at 120 bpm, rest 60, max 180: HRr = (120 - 60) / (180 - 60) = 0.5.
+    // Men:   60 x 0.5 x 0.64 x e^(1.92 x 0.5) = 19.2 x e^0.96  = 19.2 x 2.611696 = 50.1446
+    // Women: 60 x 0.5 x 0.86 x e^(1.67 x 0.5) = 25.8 x e^0.835 = 25.8 x 2.304814 = 59.4642
+    for (sex, want) in [(Sex::Male, 50.14457), (Sex::Female, 59.46420)] {
+        let a = athlete(180.0, 60.0, sex, ZoneModel::Hrr);
+        let df = activity_load_ok(samples("x", &constant(60, 120)), &a).collect().unwrap();
+        close(f64_of(&df, "trimp")[0].unwrap(), want, 1e-4, &format!("{sex:?}"));
+        close(f64_of(&df, "hr_s")[0].unwrap(), 3600.0, 0.0, "seconds with HR");
+    }
+}
+
+#[test]
+fn edwards_points() {
+    // Max 200. 10 min at 110 (55 %, zone 1), 20 min at 150 (75 %, zone 3), 5 min at 190 (95 %,
+    // zone 5), 5 min at 90 (45 %, below zone 1): 10 x 1 + 20 x 3 + 5 x 5 + 5 x 0 = 95.
+    let mut pts = Vec::new();
+    let mut t = 0;
+    for (minutes, hr) in [(10, 110), (20, 150), (5, 190), (5, 90)] {
+        for _ in 0..minutes * 60 {
+            pts.push((t, Some(hr)));
+            t += 1;
+        }
+    }
+    pts.push((t, Some(90)));
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Max);
+    let df = activity_load_ok(samples("x", &pts), &a).collect().unwrap();
+    close(f64_of(&df, "edwards_trimp")[0].unwrap(), 95.0, 1e-9, "Edwards");
+    // The same bands under the %max model give the time in zones.
+    assert_eq!(f64_of(&df, "z1_s")[0], Some(600.0));
+    assert_eq!(f64_of(&df, "z3_s")[0], Some(1200.0));
+    assert_eq!(f64_of(&df, "z5_s")[0], Some(300.0));
+    assert_eq!(f64_of(&df, "z2_s")[0], Some(0.0));
+}
+
+#[test]
+fn zone_bounds_for_each_model() {
+    // Max 200, rest 50, LTHR 170.
+    // %max:  50-60-70-80-90-100 % of 200 = 100, 120, 140, 160, 180, 200.
+    // HRR:   50 + {0.5..0.9} x 150 = 125, 140, 155, 170, 185; top 200.
+    // LTHR:  0, 85, 90, 95, 100 % of 170 = 0, 144.5, 153, 161.5, 170; top is max HR 200.
+    let cases = [
+        (
+            ZoneModel::Max,
+            [(100.0, 120.0), (120.0, 140.0), (140.0, 160.0), (160.0, 180.0), (180.0, 200.0)],
+        ),
+        (
+            ZoneModel::Hrr,
+            [(125.0, 140.0), (140.0, 155.0), (155.0, 170.0), (170.0, 185.0), (185.0, 200.0)],
+        ),
+        (
+            ZoneModel::Lthr,
+            [(0.0, 144.5), (144.5, 153.0), (153.0, 161.5), (161.5, 170.0), (170.0, 200.0)],
+        ),
+    ];
+    for (model, want) in cases {
+        let got = zone_bounds(&athlete(200.0, 50.0, Sex::Male, model));
+        for (g, w) in got.iter().zip(want) {
+            close(g.0, w.0, 1e-9, &format!("{model:?} low"));
+            close(g.1, w.1, 1e-9, &format!("{model:?} high"));
+        }
+    }
+}
+
+#[test]
+fn samples_are_put_in_the_model_zone() {
+    // HRR model, rest 50, max 200: 150 bpm is HRr 0.667 (zone 2, 140-155), 186 is 0.907 (zone 5).
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let pts = [(0, Some(150)), (10, Some(186)), (15, Some(186))];
+    let df = activity_load_ok(samples("x", &pts), &a).collect().unwrap();
+    assert_eq!(f64_of(&df, "z2_s")[0], Some(10.0));
+    assert_eq!(f64_of(&df, "z5_s")[0], Some(5.0));
+}
+
+#[test]
+fn a_gap_in_samples_counts_at_most_the_cap() {
+    // 60 s at 1 Hz (0..=59), a 600 s gap, then 60 s more (659..=718). Each sample stands for the
+    // time to the next, capped at 20 s: 59 x 1 + 20 (the gap) + 59 x 1 + 0 (the last) = 138 s.
+    let mut pts: Vec<(i64, Option<i32>)> = (0..60).map(|s| (s, Some(150))).collect();
+    pts.extend((659..719).map(|s| (s, Some(150))));
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let df = activity_load_ok(samples("x", &pts), &a).collect().unwrap();
+    assert_eq!(f64_of(&df, "hr_s")[0], Some(138.0));
+    // Load scales with the counted time: 138 s at HRr 2/3 is 2.3 min x 0.6667 x 0.64 x e^1.28.
+    let want = 2.3 * (2.0 / 3.0) * 0.64 * (1.92f64 * 2.0 / 3.0).exp();
+    close(f64_of(&df, "trimp")[0].unwrap(), want, 1e-9, "load over the gap");
+}
+
+#[test]
+fn a_dropout_is_no_load_and_no_heart_rate_means_null_load() {
+    // HR missing on the middle 30 of 61 samples: 30 s with HR (samples 0..=29 stand for 1 s each,
+    // sample 60 is last and stands for 0), the rest counts as time without HR.
+    let pts: Vec<(i64, Option<i32>)> =
+        (0..=60).map(|s| (s, if (30..60).contains(&s) { None } else { Some(150) })).collect();
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let df = activity_load_ok(samples("x", &pts), &a).collect().unwrap();
+    assert_eq!(f64_of(&df, "hr_s")[0], Some(30.0));
+    let none: Vec<(i64, Option<i32>)> = (0..=60).map(|s| (s, None)).collect();
+    let df = activity_load_ok(samples("y", &none), &a).collect().unwrap();
+    assert_eq!(f64_of(&df, "trimp")[0], None);
+    assert_eq!(f64_of(&df, "edwards_trimp")[0], None);
+}
+
+/// Activities as the store writes them: (id, start UTC ms, utc offset, sport, distance, timer s,
+/// Banister load).
+type ActivityRow<'a> = (&'a str, i64, Option<i32>, &'a str, f64, f64, f64);
+
+fn activities(rows: &[ActivityRow]) -> LazyFrame {
+    let n = rows.len();
+    let utc = DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
+    let mut cols = vec![
+        Column::new("activity_id".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("start_time".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>())
+            .cast(&utc)
+            .unwrap(),
+        Column::new("utc_offset_s".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        Column::new("sport".into(), rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>()),
+        Column::new("activity_type".into(), vec![None::<&str>; n]),
+        Column::new("distance_m".into(), rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+        Column::new("timer_s".into(), rows.iter().map(|r| r.5).collect::<Vec<_>>()),
+        Column::new("elapsed_s".into(), rows.iter().map(|r| r.5).collect::<Vec<_>>()),
+        Column::new("avg_hr".into(), vec![140i32; n]),
+        Column::new("trimp".into(), rows.iter().map(|r| r.6).collect::<Vec<_>>()),
+        Column::new("edwards_trimp".into(), rows.iter().map(|r| r.6).collect::<Vec<_>>()),
+    ];
+    for k in 1..=5 {
+        cols.push(Column::new(format!("z{k}_s").into(), vec![0.0; n]));
+    }
+    cols.push(Column::new("tz_offset_s".into(), vec![None::<i32>; n]));
+    DataFrame::new(n, cols).unwrap().lazy()
+}
+
+fn dates(df: &DataFrame) -> Vec<String> {
+    df.column("date")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect()
+}
+
+const DAY: i64 = 86_400_000;
+/// 2024-05-01T00:00:00Z
+const MAY1: i64 = 1_714_521_600_000;
+
+#[test]
+fn fitness_fatigue_form_worked_by_hand() {
+    // One load of 100 on 2024-05-02, nothing else. The calendar runs from the day before the
+    // first activity to the day after the last: 05-01, 05-02, 05-03.
+    // ATL (N = 7): k = 1 - e^(-1/7) = 0.1331221; 0, then 0 + k x 100 = 13.31221, then
+    // 13.31221 x (1 - k) = 11.54006. CTL (N = 42): k = 1 - e^(-1/42) = 0.0235283; 0, 2.35283,
+    // 2.29747. TSB of a day is CTL - ATL of the day before: null, 0, 2.35283 - 13.31221 = -10.95938.
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let acts = activity_days(
+        activities(&[(
+            "r",
+            MAY1 + DAY + 8 * 3_600_000,
+            Some(0),
+            "running",
+            10_000.0,
+            3600.0,
+            100.0,
+        )]),
+        &a,
+    );
+    let d = daily(acts).unwrap();
+    assert_eq!(dates(&d), ["2024-05-01", "2024-05-02", "2024-05-03"]);
+    let atl = f64_of(&d, "atl");
+    let ctl = f64_of(&d, "ctl");
+    let tsb = f64_of(&d, "tsb");
+    for (got, want) in atl.iter().zip([0.0, 13.312210, 11.540061]) {
+        close(got.unwrap(), want, 1e-5, "ATL");
+    }
+    for (got, want) in ctl.iter().zip([0.0, 2.352831, 2.297474]) {
+        close(got.unwrap(), want, 1e-5, "CTL");
+    }
+    assert_eq!(tsb[0], None);
+    close(tsb[1].unwrap(), 0.0, 1e-9, "TSB day 2");
+    close(tsb[2].unwrap(), 2.352831 - 13.312210, 1e-5, "TSB day 3");
+    // ACWR: acute lambda 2/8 = 0.25, chronic 2/29 = 0.0689655. Day 2: 25 / 6.89655 = 3.625.
+    close(f64_of(&d, "acwr")[1].unwrap(), 25.0 / (200.0 / 29.0), 1e-9, "ACWR");
+}
+
+#[test]
+fn monotony_and_strain_of_a_known_week() {
+    // Loads Mon..Sun 100, 50, 100, 50, 100, 50, 0: mean 450 / 7 = 64.2857, sample SD 37.7964,
+    // monotony 1.700840, strain = 450 x 1.700840 = 765.378.
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    // 2024-04-29 was a Monday; the calendar adds 04-28 before it, and the Sunday has no activity.
+    let monday = MAY1 - 2 * DAY;
+    let rows: Vec<_> = [100.0, 50.0, 100.0, 50.0, 100.0, 50.0]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            ("r", monday + i as i64 * DAY + 7 * 3_600_000, Some(0), "running", 5000.0, 1800.0, *l)
+        })
+        .collect();
+    let ids: Vec<String> = (0..rows.len()).map(|i| format!("r{i}")).collect();
+    let rows: Vec<_> =
+        rows.iter().zip(&ids).map(|(r, id)| (id.as_str(), r.1, r.2, r.3, r.4, r.5, r.6)).collect();
+    let d = daily(activity_days(activities(&rows), &a)).unwrap();
+    let sunday = dates(&d).iter().position(|x| x == "2024-05-05").unwrap();
+    close(f64_of(&d, "monotony")[sunday].unwrap(), 1.700840, 1e-6, "monotony");
+    close(f64_of(&d, "strain")[sunday].unwrap(), 765.378058, 1e-5, "strain");
+    // Before seven days exist there is no monotony.
+    assert_eq!(f64_of(&d, "monotony")[0], None);
+}
+
+#[test]
+fn local_dates_midnight_and_time_zones() {
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let acts = activity_days(
+        activities(&[
+            // 2024-05-01 21:30Z at +02:00 is 23:30 local: the run crosses local midnight and
+            // counts on the day it starts, 05-01.
+            (
+                "late",
+                MAY1 + 21 * 3_600_000 + 1_800_000,
+                Some(7200),
+                "running",
+                10_000.0,
+                3600.0,
+                50.0,
+            ),
+            // 2024-05-03 20:00Z in Tokyo (+09:00) is 05:00 on 05-04.
+            (
+                "tokyo",
+                MAY1 + 2 * DAY + 20 * 3_600_000,
+                Some(9 * 3600),
+                "running",
+                5_000.0,
+                1800.0,
+                30.0,
+            ),
+            // No offset in the file (a GPX): the profile's offset (UTC here) is used.
+            ("gpx", MAY1 + 5 * DAY + 23 * 3_600_000, None, "running", 3_000.0, 900.0, 10.0),
+        ]),
+        &a,
+    )
+    .collect()
+    .unwrap();
+    let local: Vec<String> = acts
+        .column("local_date")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect();
+    assert_eq!(local, ["2024-05-01", "2024-05-04", "2024-05-06"]);
+    let src: Vec<&str> =
+        acts.column("offset_source").unwrap().str().unwrap().iter().map(|s| s.unwrap()).collect();
+    assert_eq!(src, ["file", "file", "profile"]);
+}
+
+#[test]
+fn iso_week_boundaries_and_changes() {
+    // Sunday 2024-12-29 and Monday 2024-12-30 fall in different ISO weeks (2024-W52 and
+    // 2025-W01, which starts on Monday 2024-12-30).
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let sun = 1_735_430_400_000i64; // 2024-12-29T00:00:00Z
+    let acts = activity_days(
+        activities(&[
+            ("sun", sun + 9 * 3_600_000, Some(0), "running", 10_000.0, 3600.0, 40.0),
+            ("mon", sun + DAY + 9 * 3_600_000, Some(0), "running", 15_000.0, 5400.0, 60.0),
+        ]),
+        &a,
+    );
+    let d = daily(acts).unwrap();
+    let w = weekly(&d, WeekStart::Monday).unwrap();
+    let starts: Vec<String> = w
+        .column("week_start")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect();
+    assert_eq!(starts, ["2024-12-23", "2024-12-30"]);
+    assert_eq!(f64_of(&w, "distance_m"), [Some(10_000.0), Some(15_000.0)]);
+    // +50 % on the week before.
+    assert_eq!(f64_of(&w, "distance_m_change_pct")[1], Some(50.0));
+    // Weeks starting on Sunday put both days in one week, starting 2024-12-29; the calendar's
+    // leading rest day, Saturday 12-28, falls in the week of 12-22.
+    let w = weekly(&d, WeekStart::Sunday).unwrap();
+    let starts: Vec<String> = w
+        .column("week_start")
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect();
+    assert_eq!(starts, ["2024-12-22", "2024-12-29"]);
+    assert_eq!(f64_of(&w, "distance_m"), [Some(0.0), Some(25_000.0)]);
+}
+
+#[test]
+fn longest_run_spike_against_the_previous_30_days() {
+    // 10 km on 05-01, 12 km on 05-10 (+20 %: over 10), 25 km on 05-20 (+108 %: over 100).
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let acts = activity_days(
+        activities(&[
+            ("a", MAY1 + 8 * 3_600_000, Some(0), "running", 10_000.0, 3000.0, 50.0),
+            ("b", MAY1 + 9 * DAY + 8 * 3_600_000, Some(0), "running", 12_000.0, 3600.0, 60.0),
+            ("c", MAY1 + 19 * DAY + 8 * 3_600_000, Some(0), "running", 25_000.0, 8000.0, 150.0),
+        ]),
+        &a,
+    );
+    let d = daily(acts).unwrap();
+    let ds = dates(&d);
+    let at = |day: &str| ds.iter().position(|x| x == day).unwrap();
+    let pct = f64_of(&d, "longest_run_increase_pct");
+    close(pct[at("2024-05-10")].unwrap(), 20.0, 1e-9, "05-10");
+    close(pct[at("2024-05-20")].unwrap(), 25.0 / 12.0 * 100.0 - 100.0, 1e-9, "05-20");
+    let spike = f64_of(&d, "longest_run_spike_pct");
+    assert_eq!((spike[at("2024-05-10")], spike[at("2024-05-20")]), (Some(10.0), Some(100.0)));
+    assert_eq!(spike[at("2024-05-01")], None, "no earlier run to compare with");
+}
+
+#[test]
+fn max_hr_estimate_ignores_a_spike() {
+    // 20 samples at 170 with one at 230: the highest 15-sample rolling minimum is 170.
+    let pts: Vec<(i64, Option<i32>)> =
+        (0..20).map(|s| (s, Some(if s == 10 { 230 } else { 170 }))).collect();
+    let a = super::athlete(&Profile::default(), samples("x", &pts), None).unwrap();
+    assert_eq!(a.max_hr.value, 170.0);
+    assert!(matches!(a.max_hr.source, Source::Estimated(_)));
+    assert_eq!(a.resting_hr, Valued::new(60.0, Source::Default));
+}
+
+#[test]
+fn time_zone_at_the_start_position() {
+    // A GPX run starting in Ljubljana (46.05 N, 14.51 E) at 2024-07-01T05:30Z: Europe/Ljubljana,
+    // summer time, UTC+2. One in Tokyo in winter: UTC+9. A FIT run keeps its own offset and gets
+    // no lookup; an activity without a position gets none.
+    let utc = DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
+    let df = DataFrame::new(
+        4,
+        vec![
+            Column::new("utc_offset_s".into(), [None, None, Some(3600), None]),
+            Column::new(
+                "start_time".into(),
+                [1_719_811_800_000i64, 1_704_067_200_000, 1_719_811_800_000, 1_719_811_800_000],
+            )
+            .cast(&utc)
+            .unwrap(),
+            Column::new("start_latitude".into(), [Some(46.05), Some(35.68), Some(46.05), None]),
+            Column::new("start_longitude".into(), [Some(14.51), Some(139.69), Some(14.51), None]),
+        ],
+    )
+    .unwrap();
+    let out = time_zones(df).unwrap();
+    let names: Vec<Option<&str>> = out.column("time_zone").unwrap().str().unwrap().iter().collect();
+    assert_eq!(names, [Some("Europe/Ljubljana"), Some("Asia/Tokyo"), None, None]);
+    let offs: Vec<Option<i32>> = out.column("tz_offset_s").unwrap().i32().unwrap().iter().collect();
+    assert_eq!(offs, [Some(7200), Some(9 * 3600), None, None]);
+}

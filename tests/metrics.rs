@@ -1,0 +1,124 @@
+//! Metrics over the real sample export, checked against the import tables they come from.
+
+use crate::util::{Env, data, f64s, i64s, strs};
+
+fn imported() -> Env {
+    let env = Env::new();
+    let out = env.import(&[&data("export")]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("metrics: 19 activities"), "{stdout}");
+    env
+}
+
+fn sum(v: &[Option<f64>]) -> f64 {
+    v.iter().flatten().sum()
+}
+
+#[test]
+fn daily_and_weekly_totals_match_the_activities() {
+    let env = imported();
+    let acts = env.table("activities.parquet");
+    let daily = env.table("daily.parquet");
+    let weekly = env.table("weekly.parquet");
+    let total_distance = sum(&f64s(&acts, "distance_m"));
+    assert!((sum(&f64s(&daily, "distance_m")) - total_distance).abs() < 1e-6);
+    assert!((sum(&f64s(&weekly, "distance_m")) - total_distance).abs() < 1e-6);
+    let sessions: i64 = i64s(&daily, "sessions").iter().flatten().sum();
+    assert_eq!(sessions, acts.height() as i64);
+    // Per-sport volume adds up to the total.
+    let per_sport: f64 = ["run", "bike", "swim", "other"]
+        .iter()
+        .map(|s| sum(&f64s(&daily, &format!("{s}_distance_m"))))
+        .sum();
+    assert!((per_sport - total_distance).abs() < 1e-6);
+    // The daily load is the sum of the activities' Banister TRIMP.
+    assert!((sum(&f64s(&daily, "load")) - sum(&f64s(&acts, "trimp"))).abs() < 1e-6);
+    // Rest days are present: the calendar has no holes.
+    let dates = i64s(&daily, "date");
+    assert!(dates.windows(2).all(|w| w[1].unwrap() - w[0].unwrap() == 1), "one row per day");
+}
+
+#[test]
+fn every_activity_with_heart_rate_has_a_load_and_the_others_none() {
+    let env = imported();
+    let acts = env.table("activities.parquet");
+    let hr_s = f64s(&acts, "hr_s");
+    let trimp = f64s(&acts, "trimp");
+    let zones: Vec<f64> = (0..acts.height())
+        .map(|i| (1..=5).map(|k| f64s(&acts, &format!("z{k}_s"))[i].unwrap_or(0.0)).sum())
+        .collect();
+    for i in 0..acts.height() {
+        let with_hr = hr_s[i].unwrap_or(0.0) > 0.0;
+        assert_eq!(with_hr, trimp[i].is_some(), "row {i}");
+        // Time in zones never exceeds the time with heart rate.
+        assert!(zones[i] <= hr_s[i].unwrap_or(0.0) + 1e-9, "row {i}");
+    }
+    // 2015-10-13-08-43-15.fit was recorded without a strap: volume, no load.
+    let paths = strs(&acts, "source_path");
+    let i = paths
+        .iter()
+        .position(|p| p.as_deref().unwrap().ends_with("2015-10-13-08-43-15.fit"))
+        .unwrap();
+    assert_eq!(trimp[i], None);
+    assert!(f64s(&acts, "distance_m")[i].unwrap() > 11_000.0);
+    // FIT activities carry their own offset; GPX and TCX take the time zone at their start, or
+    // the profile's offset when they have no position (the treadmill run).
+    let fmt = strs(&acts, "format");
+    let src = strs(&acts, "offset_source");
+    let lat = f64s(&acts, "start_latitude");
+    for i in 0..acts.height() {
+        let want = match (fmt[i].as_deref(), lat[i]) {
+            (Some("fit"), _) => ["file", "position", "profile"].as_slice(),
+            (_, Some(_)) => ["position"].as_slice(),
+            (_, None) => ["profile"].as_slice(),
+        };
+        assert!(want.contains(&src[i].as_deref().unwrap()), "{:?} {:?}", fmt[i], src[i]);
+    }
+    // run.gpx starts in Washington, DC at 2012-10-24T23:29:40Z: 19:29 EDT (UTC-4), same date.
+    let i = paths.iter().position(|p| p.as_deref().unwrap().ends_with("run.gpx")).unwrap();
+    assert_eq!(strs(&acts, "time_zone")[i].as_deref(), Some("America/New_York"));
+    assert_eq!(i64s(&acts, "tz_offset_s")[i], Some(-4 * 3600));
+}
+
+#[test]
+fn profile_shows_values_and_their_sources() {
+    let env = imported();
+    let out = env.cmd().arg("profile").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("max HR") && text.contains("estimated: highest heart rate held"),
+        "{text}"
+    );
+    assert!(text.contains("resting HR") && text.contains("(default)"), "{text}");
+
+    std::fs::write(
+        env.data_dir().join("restday.toml"),
+        "max_hr = 200\nresting_hr = 50\nzone_model = \"max\"\n",
+    )
+    .unwrap();
+    let out = env.cmd().arg("profile").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("200          (profile)"), "{text}");
+    // %max zones of 200: zone 3 is 140-160.
+    assert!(text.contains("Z3  140 - 160"), "{text}");
+
+    std::fs::write(env.data_dir().join("restday.toml"), "maxhr = 200\n").unwrap();
+    let out = env.cmd().arg("profile").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `maxhr`"));
+}
+
+#[test]
+fn weekly_view_fits_80_columns() {
+    let env = imported();
+    let out = env.cmd().args(["weekly", "--weeks", "5"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "a header and five weeks:\n{text}");
+    assert!(lines.iter().all(|l| l.chars().count() <= 80), "{text}");
+    // The last week of the sample export is the treadmill run of 2025-10-24, ISO week 43.
+    assert!(lines[5].starts_with("2025-W43  2025-10-20"), "{text}");
+}
