@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("10 years of daily activities", |b| {
         b.iter(|| {
-            let d = daily(activity_days(acts.clone().lazy(), &a)).unwrap();
+            let d = daily(activity_days(acts.clone().lazy(), &a), None).unwrap();
             weekly(&d, a.week_start.value).unwrap()
         })
     });

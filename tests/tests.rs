@@ -6,4 +6,5 @@ mod util;
 mod decode_values;
 mod exports;
 mod metrics;
+mod recovery;
 mod robustness;

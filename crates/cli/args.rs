@@ -13,6 +13,7 @@ Examples:
   restday import ~/Downloads/garmin-export.zip
   restday import ~/strava_export/ ~/watch/*.fit --data-dir ~/restday
   RESTDAY_DATA=~/restday restday import export.zip --quiet
+  restday today
   restday weekly --weeks 8
   restday profile
 
@@ -90,8 +91,17 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
         #[arg(required = true, value_name = "PATH")]
         inputs: Vec<PathBuf>,
     },
-    /// Recompute per-activity load, daily.parquet and weekly.parquet (import does this too).
+    /// Recompute per-activity load, daily.parquet, weekly.parquet and recovery.parquet (import
+    /// does this too).
     Metrics,
+    /// The call for today (the day after the latest data): train, active or passive recovery,
+    /// and why.
+    #[command(after_help = "Examples:\n  restday today\n  restday today --date 2024-05-02")]
+    Today {
+        /// The day to show, YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Show the athlete profile in force, where each value came from, and the zone bounds.
     Profile,
     /// Print the last weeks of training: volume, load and the change week on week.
@@ -109,6 +119,8 @@ pub struct Global {
     pub data_dir: PathBuf,
     pub quiet: bool,
     pub profile: Option<PathBuf>,
+    /// Colour on standard output (a terminal, and not turned off).
+    pub color: bool,
 }
 
 /// The validated configuration.
@@ -146,6 +158,7 @@ impl Config {
                 data_dir: cli.global.data_dir,
                 quiet: cli.global.quiet,
                 profile: cli.global.profile,
+                color: false,
             },
             command: cli.command,
         })

@@ -23,8 +23,9 @@ pub mod exit {
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let color = cli.global.color.enabled(std::io::stderr().is_terminal());
+    let color_out = cli.global.color.enabled(std::io::stdout().is_terminal());
     init_tracing(cli.global.verbose, color);
-    match run(cli) {
+    match run(cli, color_out) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             // A closed pipe (`restday ... | head`) is not an error.
@@ -59,8 +60,9 @@ fn init_tracing(verbose: u8, color: bool) {
         .init();
 }
 
-fn run(cli: args::Cli) -> anyhow::Result<u8> {
-    let config = args::Config::from_cli(cli)?;
+fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
+    let mut config = args::Config::from_cli(cli)?;
+    config.global.color = color;
     let global = &config.global;
     match config.command {
         args::Command::Import { inputs } => import(global, inputs),
@@ -75,6 +77,10 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
         args::Command::Profile => {
             let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
             print!("{}", metrics::describe(&metrics::athlete(&global.data_dir, &profile)?));
+            Ok(exit::OK)
+        }
+        args::Command::Today { date } => {
+            print!("{}", metrics::today(&global.data_dir, date.as_deref(), global.color)?);
             Ok(exit::OK)
         }
         args::Command::Weekly { weeks } => {
@@ -107,10 +113,14 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
 }
 
 fn refreshed_line(r: &metrics::Refreshed) -> String {
-    format!(
-        "metrics: {} activities, {} days, {} weeks (daily.parquet, weekly.parquet)",
+    let mut line = format!(
+        "metrics: {} activities, {} days, {} weeks (daily.parquet, weekly.parquet, recovery.parquet)",
         r.activities, r.days, r.weeks
-    )
+    );
+    if let Some((call, why)) = &r.tomorrow {
+        line += &format!("\nnext day: {call}. {why}");
+    }
+    line
 }
 
 fn summary_line(s: &Summary) -> String {

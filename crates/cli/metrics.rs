@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use polars::prelude::{DataFrame, DataType, IntoLazy, JoinArgs, JoinType, col};
 use restday_metrics::{Athlete, Profile, Valued, ZoneModel};
-use restday_store::{ACTIVITIES, DAILY, PROFILE, Store, WEEKLY, WELLNESS};
+use restday_store::{ACTIVITIES, DAILY, JOURNAL, PROFILE, RECOVERY, Store, WEEKLY, WELLNESS};
 use std::path::Path;
 
 /// Reads the profile: `--profile FILE`, else `restday.toml` in the data folder, else defaults.
@@ -31,6 +31,8 @@ pub fn load_profile(data_dir: &Path, explicit: Option<&Path>) -> anyhow::Result<
 
 /// What a refresh produced.
 pub struct Refreshed {
+    /// The call for the day after the latest data, when there is any.
+    pub tomorrow: Option<(String, String)>,
     pub activities: usize,
     pub days: usize,
     pub weeks: usize,
@@ -57,19 +59,121 @@ pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> 
     )
     .collect()
     .context("computing per-activity metrics")?;
-    let mut daily =
-        restday_metrics::daily(activities.clone().lazy()).context("computing daily metrics")?;
+    let until = latest_wellness_day(&store, athlete.utc_offset_s.value)?;
+    let mut daily = restday_metrics::daily(activities.clone().lazy(), until)
+        .context("computing daily metrics")?;
     let mut weekly = if daily.height() > 0 {
         restday_metrics::weekly(&daily, athlete.week_start.value)
             .context("computing weekly metrics")?
     } else {
         DataFrame::empty()
     };
+    let mut recovery = DataFrame::empty();
+    let mut tomorrow = None;
+    if daily.height() > 0 {
+        let wellness = store
+            .read(WELLNESS)?
+            .map(|w| restday_recovery::wellness_days(w.lazy(), athlete.utc_offset_s.value));
+        let journal = store.read(JOURNAL)?.map(|j| j.lazy());
+        let features = restday_recovery::features(&daily, wellness, journal)
+            .context("computing the recovery features")?;
+        let days = restday_recovery::calls(&features, &athlete)?;
+        tomorrow = days.last().map(|d| (d.call.as_str().to_string(), d.explanation.clone()));
+        recovery = restday_recovery::recovery_frame(&features, &days)?;
+    }
     let _ = activities.drop_in_place("duration_s");
     store.write_derived(ACTIVITIES, &mut activities)?;
     store.write_derived(DAILY, &mut daily)?;
     store.write_derived(WEEKLY, &mut weekly)?;
-    Ok(Refreshed { activities: activities.height(), days: daily.height(), weeks: weekly.height() })
+    store.write_derived(RECOVERY, &mut recovery)?;
+    Ok(Refreshed {
+        tomorrow,
+        activities: activities.height(),
+        days: daily.height(),
+        weeks: weekly.height(),
+    })
+}
+
+/// The latest athlete-local day with wellness or journal data, so the calendar reaches it.
+fn latest_wellness_day(store: &Store, utc_offset_s: i32) -> anyhow::Result<Option<i32>> {
+    let mut latest: Option<i32> = None;
+    if let Some(w) = store.read(WELLNESS)? {
+        let t = w.column("time")?.cast(&DataType::Int64)?;
+        if let Some(ms) = t.i64()?.iter().flatten().max() {
+            let day = (ms + i64::from(utc_offset_s) * 1000).div_euclid(86_400_000) as i32;
+            latest = latest.max(Some(day));
+        }
+    }
+    if let Some(j) = store.read(JOURNAL)? {
+        let d = j.column("date")?.cast(&DataType::Int32)?;
+        latest = latest.max(d.i32()?.iter().flatten().max());
+    }
+    Ok(latest)
+}
+
+/// The call for one day of `recovery.parquet`, in words: the day after the latest data unless
+/// `date` (YYYY-MM-DD) says otherwise.
+pub fn today(data_dir: &Path, date: Option<&str>, color: bool) -> anyhow::Result<String> {
+    let path = data_dir.join(RECOVERY);
+    let df = restday_store::read_parquet(&path)?.filter(|d| d.height() > 0).ok_or_else(|| {
+        anyhow::anyhow!("no {} yet; run `restday import EXPORT` first", path.display())
+    })?;
+    let days: Vec<Option<i32>> = df.column("date")?.cast(&DataType::Int32)?.i32()?.iter().collect();
+    let i = match date {
+        None => days.len() - 1,
+        Some(d) => {
+            let want = restday_source::journal::parse_day(d)
+                .ok_or_else(|| anyhow::anyhow!("--date {d:?} is not a date like 2024-05-01"))?;
+            days.iter().position(|&x| x == Some(want)).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no call for {d}: the data covers {} to {}",
+                    show_day(days[0]),
+                    show_day(days[days.len() - 1])
+                )
+            })?
+        }
+    };
+    let text = |c: &str| -> anyhow::Result<String> {
+        Ok(df.column(c)?.str()?.get(i).unwrap_or_default().to_string())
+    };
+    let call = text("call")?;
+    let headline = match call.as_str() {
+        "passive_recovery" => ("PASSIVE RECOVERY (rest day)", "\x1b[1;31m"),
+        "active_recovery" => ("ACTIVE RECOVERY (easy movement)", "\x1b[1;33m"),
+        _ => ("TRAIN", "\x1b[1;32m"),
+    };
+    let mut out = if color {
+        format!("{}  {}{}\x1b[0m\n", show_day(days[i]), headline.1, headline.0)
+    } else {
+        format!("{}  {}\n", show_day(days[i]), headline.0)
+    };
+    out += &format!("{}\n", text("explanation")?);
+    let evidence = text("evidence")?;
+    if !evidence.is_empty() {
+        out += "\nwhy:\n";
+        for e in evidence.split("; ") {
+            out += &format!("  - {e}\n");
+        }
+    }
+    if call == "active_recovery" {
+        let ceiling = df.column("hr_ceiling")?.f64()?.get(i).unwrap_or_default();
+        out += &format!("\nheart-rate ceiling: {ceiling:.0} bpm\n");
+    }
+    let unchecked = text("not_checked")?;
+    if !unchecked.is_empty() {
+        out += "\nnot checked:\n";
+        for e in unchecked.split("; ") {
+            out += &format!("  - {e}\n");
+        }
+    }
+    Ok(out)
+}
+
+fn show_day(d: Option<i32>) -> String {
+    d.map_or("-".into(), |d| {
+        (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d.into()))
+            .to_string()
+    })
 }
 
 /// The profile in force over the stored data.

@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 use restday_decode::{Content, Decoded, decode};
 use restday_model::{Format, LedgerRow, Outcome, activity_id};
-use restday_source::{Found, Kind, Limits, SourceFile, strava, walk};
+use restday_source::{Found, Kind, Limits, SourceFile, journal, strava, walk};
 use restday_store::{Commit, Store, StoreError, StoredActivity, StoredWellness};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -100,7 +100,7 @@ fn format_of(kind: Kind) -> Option<Format> {
         Kind::Fit => Some(Format::Fit),
         Kind::Gpx => Some(Format::Gpx),
         Kind::Tcx => Some(Format::Tcx),
-        Kind::StravaCsv => None,
+        Kind::StravaCsv | Kind::Journal => None,
     }
 }
 
@@ -132,6 +132,7 @@ enum Work {
     Known,
     Decoded(String, Result<Decoded, restday_decode::DecodeError>),
     Csv(String, Result<Vec<strava::StravaActivity>, String>),
+    Journal(String, Result<Vec<restday_model::JournalRow>, String>),
 }
 
 /// Runs an import. Errors only when the dataset itself cannot be opened or written; problems
@@ -210,6 +211,8 @@ impl Run<'_> {
                     Work::Known
                 } else if let Some(format) = format_of(*kind) {
                     Work::Decoded(hash, decode(format, bytes))
+                } else if *kind == Kind::Journal {
+                    Work::Journal(hash, journal::parse_journal_csv(bytes))
                 } else {
                     Work::Csv(hash, strava::parse_activities_csv(bytes))
                 })
@@ -278,6 +281,28 @@ impl Run<'_> {
                             }));
                             labels_changed = true;
                         }
+                        Err(e) => {
+                            r.outcome = Outcome::Failed;
+                            r.error = Some(e);
+                        }
+                    }
+                    r
+                }
+                (Found::File(f), Some(Work::Journal(hash, parsed))) => {
+                    self.summary.bytes += f.bytes.len() as u64;
+                    if !self.hashes.insert(hash.clone()) {
+                        self.summary.unchanged += 1;
+                        continue;
+                    }
+                    let mut r = row(
+                        f.path.clone(),
+                        f.bytes.len() as u64,
+                        hash,
+                        "csv".into(),
+                        Outcome::Imported,
+                    );
+                    match parsed {
+                        Ok(rows) => commit.journal.extend(rows),
                         Err(e) => {
                             r.outcome = Outcome::Failed;
                             r.error = Some(e);

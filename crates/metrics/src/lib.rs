@@ -259,9 +259,11 @@ fn ewm(alpha: f64) -> EWMOptions {
 }
 
 /// One row per athlete-local day, from the day before the first activity to the day after the
-/// last (rest days present with zero load so the averages decay). `activities` is the output of
+/// latest data: the last activity, or `until` (days since 1970-01-01, e.g. the latest wellness
+/// or journal day) when that is later. Rest days are present with zero load so the averages
+/// decay. `activities` is the output of
 /// [`activity_days`].
-pub fn daily(activities: LazyFrame) -> PolarsResult<DataFrame> {
+pub fn daily(activities: LazyFrame, until: Option<i32>) -> PolarsResult<DataFrame> {
     let f = || lit(0.0);
     let mut aggs = vec![
         col("activity_id").count().alias("sessions"),
@@ -274,6 +276,9 @@ pub fn daily(activities: LazyFrame) -> PolarsResult<DataFrame> {
             .max()
             .fill_null(f())
             .alias("longest_run_m"),
+        col("ef").sum().alias("ef_sum"),
+        col("ef").is_not_null().sum().cast(DataType::Float64).alias("ef_runs"),
+        col("avg_hr").cast(DataType::Float64).max().fill_null(f()).alias("max_avg_hr"),
     ];
     for k in 1..=5 {
         aggs.push(col(format!("z{k}_s")).fill_null(f()).sum().alias(format!("z{k}_s")));
@@ -300,9 +305,10 @@ pub fn daily(activities: LazyFrame) -> PolarsResult<DataFrame> {
     }
     let days = per_day.column("day")?.i32()?;
     let (first, last) = (days.min().unwrap_or(0), days.max().unwrap_or(0));
+    let end = until.unwrap_or(last).max(last) + 1;
     let calendar = DataFrame::new(
-        (last - first + 3) as usize,
-        vec![Column::new("day".into(), (first - 1..=last + 1).collect::<Vec<i32>>())],
+        (end - first + 2) as usize,
+        vec![Column::new("day".into(), (first - 1..=end).collect::<Vec<i32>>())],
     )?;
     let value_cols: Vec<String> = per_day
         .get_column_names()

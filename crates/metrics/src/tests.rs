@@ -221,7 +221,7 @@ fn fitness_fatigue_form_worked_by_hand() {
         )]),
         &a,
     );
-    let d = daily(acts).unwrap();
+    let d = daily(acts, None).unwrap();
     assert_eq!(dates(&d), ["2024-05-01", "2024-05-02", "2024-05-03"]);
     let atl = f64_of(&d, "atl");
     let ctl = f64_of(&d, "ctl");
@@ -256,7 +256,7 @@ fn monotony_and_strain_of_a_known_week() {
     let ids: Vec<String> = (0..rows.len()).map(|i| format!("r{i}")).collect();
     let rows: Vec<_> =
         rows.iter().zip(&ids).map(|(r, id)| (id.as_str(), r.1, r.2, r.3, r.4, r.5, r.6)).collect();
-    let d = daily(activity_days(activities(&rows), &a)).unwrap();
+    let d = daily(activity_days(activities(&rows), &a), None).unwrap();
     let sunday = dates(&d).iter().position(|x| x == "2024-05-05").unwrap();
     close(f64_of(&d, "monotony")[sunday].unwrap(), 1.700840, 1e-6, "monotony");
     close(f64_of(&d, "strain")[sunday].unwrap(), 765.378058, 1e-5, "strain");
@@ -326,7 +326,7 @@ fn iso_week_boundaries_and_changes() {
         ]),
         &a,
     );
-    let d = daily(acts).unwrap();
+    let d = daily(acts, None).unwrap();
     let w = weekly(&d, WeekStart::Monday).unwrap();
     let starts: Vec<String> = w
         .column("week_start")
@@ -371,7 +371,7 @@ fn longest_run_spike_against_the_previous_30_days() {
         ]),
         &a,
     );
-    let d = daily(acts).unwrap();
+    let d = daily(acts, None).unwrap();
     let ds = dates(&d);
     let at = |day: &str| ds.iter().position(|x| x == day).unwrap();
     let pct = f64_of(&d, "longest_run_increase_pct");

@@ -300,6 +300,22 @@ pub struct LedgerRow {
     pub seen_ms: i64,
 }
 
+/// One day of the athlete's journal: what no watch measures. Scales run 0 to 10.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JournalRow {
+    /// Days since 1970-01-01, in the athlete's local calendar.
+    pub day: i32,
+    pub soreness: Option<f64>,
+    pub irritability: Option<f64>,
+    pub motivation: Option<f64>,
+    pub sleep_quality: Option<f64>,
+    pub sleep_hours: Option<f64>,
+    pub illness: Option<bool>,
+    pub life_stress: Option<f64>,
+    pub planned_easy: Option<bool>,
+    pub note: Option<String>,
+}
+
 /// Builds the id of an activity: the first 16 hex digits of its file's content hash, then the
 /// leg. Stable across runs, so re-importing gives the same ids.
 pub fn activity_id(hash: &str, leg: u32) -> String {

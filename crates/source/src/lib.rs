@@ -18,6 +18,7 @@
 //! });
 //! ```
 
+pub mod journal;
 pub mod strava;
 
 use std::fs::File;
@@ -32,6 +33,8 @@ pub enum Kind {
     Tcx,
     /// Strava's bulk-export index, `activities.csv`.
     StravaCsv,
+    /// The athlete's journal, `journal.csv` (see [`journal`]).
+    Journal,
 }
 
 /// A readable file, decompressed.
@@ -93,6 +96,9 @@ fn classify(name: &str) -> (Option<Kind>, bool, bool) {
     let base = lower.rsplit(['/', '\\', '!']).next().unwrap_or(&lower);
     if base == "activities.csv" {
         return (Some(Kind::StravaCsv), false, false);
+    }
+    if base == "journal.csv" {
+        return (Some(Kind::Journal), false, false);
     }
     let (stem, gz) = match base.strip_suffix(".gz") {
         Some(s) => (s, true),
@@ -291,6 +297,7 @@ mod tests {
             ("export.zip!activities.csv", (Some(Kind::StravaCsv), false, false)),
             ("UploadedFiles_0-_Part1.zip", (None, false, true)),
             ("notes.pdf", (None, false, false)),
+            ("my/Journal.CSV", (Some(Kind::Journal), false, false)),
             ("fit", (None, false, false)),
         ];
         for (name, want) in cases {

@@ -35,7 +35,9 @@ pub const ACTIVITIES: &str = "activities.parquet";
 pub const WELLNESS: &str = "wellness.parquet";
 pub const IMPORTS: &str = "imports.parquet";
 pub const SAMPLES: &str = "samples";
+pub const JOURNAL: &str = "journal.parquet";
 pub const DAILY: &str = "daily.parquet";
+pub const RECOVERY: &str = "recovery.parquet";
 pub const WEEKLY: &str = "weekly.parquet";
 /// The athlete profile, if the user keeps it in the data folder.
 pub const PROFILE: &str = "restday.toml";
@@ -113,6 +115,8 @@ pub struct Commit {
     /// Stored activities that a richer copy replaces: removed with their samples, and their
     /// ledger rows turned into duplicates of the activity that replaces them.
     pub replaced: Vec<(String, String)>,
+    /// Journal entries; an entry replaces a stored one for the same date.
+    pub journal: Vec<restday_model::JournalRow>,
     /// Names and types to attach to stored activities, by source path; they replace what the
     /// file itself says.
     pub labels: Vec<(String, Option<String>, Option<String>)>,
@@ -206,7 +210,15 @@ impl Store {
             let mut df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
             write_parquet_atomic(&path, &mut df)?;
         }
-        let path = self.dir.join(WELLNESS);
+        for table in [WELLNESS, JOURNAL] {
+            self.drop_uncommitted(table, &committed)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the rows of `table` whose commit the ledger does not record.
+    fn drop_uncommitted(&self, table: &str, committed: &HashSet<i64>) -> Result<()> {
+        let path = self.dir.join(table);
         if let Some(df) = read_parquet(&path)? {
             let ids = df.column("commit_id").and_then(|c| c.cast(&DataType::Int64));
             let ids = ids.map_err(pq_err(&path))?;
@@ -326,6 +338,28 @@ impl Store {
             if let Some(old) = read_parquet(&path)? {
                 df = old.vstack(&df).map_err(pq_err(&path))?;
             }
+            write_parquet_atomic(&path, &mut df)?;
+        }
+
+        // 3b. Journal: entries replace stored ones of the same date.
+        if !c.journal.is_empty() {
+            let path = self.dir.join(JOURNAL);
+            let mut df = tables::journal_frame(&c.journal, commit_id).map_err(pq_err(&path))?;
+            if let Some(old) = read_parquet(&path)? {
+                let new_days: HashSet<i32> = c.journal.iter().map(|j| j.day).collect();
+                let days = old.column("date").and_then(|c| c.cast(&DataType::Int32));
+                let days = days.map_err(pq_err(&path))?;
+                let keep: Vec<bool> = days
+                    .i32()
+                    .map_err(pq_err(&path))?
+                    .iter()
+                    .map(|d| d.is_some_and(|d| !new_days.contains(&d)))
+                    .collect();
+                let mask = BooleanChunked::from_slice("keep".into(), &keep);
+                let kept = old.filter(&mask).map_err(pq_err(&path))?;
+                df = kept.vstack(&df).map_err(pq_err(&path))?;
+            }
+            df = df.sort(["date"], SortMultipleOptions::default()).map_err(pq_err(&path))?;
             write_parquet_atomic(&path, &mut df)?;
         }
 

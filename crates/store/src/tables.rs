@@ -208,6 +208,34 @@ pub fn wellness_frame(rows: &[StoredWellness], commit_id: i64) -> PolarsResult<D
     )
 }
 
+/// `journal.parquet`: one row per journal day.
+pub fn journal_frame(
+    rows: &[restday_model::JournalRow],
+    commit_id: i64,
+) -> PolarsResult<DataFrame> {
+    let f =
+        |g: fn(&restday_model::JournalRow) -> Option<f64>| rows.iter().map(g).collect::<Vec<_>>();
+    let b =
+        |g: fn(&restday_model::JournalRow) -> Option<bool>| rows.iter().map(g).collect::<Vec<_>>();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Column::new("date".into(), rows.iter().map(|r| r.day).collect::<Vec<_>>())
+                .cast(&DataType::Date)?,
+            Column::new("soreness".into(), f(|r| r.soreness)),
+            Column::new("irritability".into(), f(|r| r.irritability)),
+            Column::new("motivation".into(), f(|r| r.motivation)),
+            Column::new("sleep_quality".into(), f(|r| r.sleep_quality)),
+            Column::new("sleep_hours".into(), f(|r| r.sleep_hours)),
+            Column::new("illness".into(), b(|r| r.illness)),
+            Column::new("life_stress".into(), f(|r| r.life_stress)),
+            Column::new("planned_easy".into(), b(|r| r.planned_easy)),
+            Column::new("note".into(), rows.iter().map(|r| r.note.clone()).collect::<Vec<_>>()),
+            Column::new("commit_id".into(), vec![commit_id; rows.len()]),
+        ],
+    )
+}
+
 /// `imports.parquet`: the ledger, one row per file seen.
 pub fn ledger_frame(rows: &[LedgerRow]) -> PolarsResult<DataFrame> {
     let s = |f: fn(&LedgerRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
