@@ -23,6 +23,10 @@ ci:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo test --workspace
 
+# A longer fuzz run (release build): `just fuzz 200000`; findings land in target/fuzz-findings/.
+fuzz iters="50000":
+    RESTDAY_FUZZ_ITERS={{iters}} cargo test --release --test tests fuzz -- --nocapture
+
 # Format the code.
 fmt:
     cargo fmt --all

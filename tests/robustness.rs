@@ -191,3 +191,81 @@ fn a_zip_bomb_member_is_refused() {
     let err = strs(&env.table("imports.parquet"), "error");
     assert!(err.iter().flatten().any(|e| e.contains("zip bomb")), "{err:?}");
 }
+
+#[test]
+fn hostile_archive_members_are_failed_rows_and_the_rest_imports() {
+    let env = Env::new();
+    let fit = read("export/fit/garmin-fenix-5-walk.fit");
+    // hostile.zip > deep.zip > level1.zip > ... > level4.zip: six archives deep. The walk opens
+    // four (hostile, deep, level1, level2) and refuses level3.zip.
+    let mut deep = crate::util::zip(&[("deepest.fit", read("export/fit/garmin-fenix-5-bike.fit"))]);
+    for level in (1..=4).rev() {
+        deep = crate::util::zip(&[(&format!("level{level}.zip"), deep)]);
+    }
+    // A gzip member whose trailer lies about its size (ISIZE, the last four bytes).
+    let mut liar = crate::util::gz(&read("export/fit/garmin-fenix-5-run.fit"));
+    let n = liar.len();
+    liar[n - 4..].copy_from_slice(&1u32.to_le_bytes());
+    let export = crate::util::zip(&[
+        ("../escape.fit", fit.clone()),
+        ("/etc/absolute.fit", fit.clone()),
+        ("deep.zip", deep),
+        ("liar.fit.gz", liar),
+        ("ok/walk.fit", fit),
+    ]);
+    let path = env.write("hostile.zip", &export);
+    let out = env.import(&[&path]);
+    assert_eq!(out.status.code(), Some(3));
+    let ledger = env.table("imports.parquet");
+    let p = strs(&ledger, "path");
+    let o = strs(&ledger, "outcome");
+    let e = strs(&ledger, "error");
+    let row = |suffix: &str| {
+        let i = p
+            .iter()
+            .position(|x| x.as_deref().unwrap().ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix}: {p:?}"));
+        (o[i].clone().unwrap(), e[i].clone().unwrap_or_default())
+    };
+    assert_eq!(row("!../escape.fit").0, "failed");
+    assert!(row("!../escape.fit").1.contains("points outside the archive"));
+    assert_eq!(row("!/etc/absolute.fit").0, "failed");
+    let deep = row("level3.zip");
+    assert_eq!(deep.0, "failed");
+    assert!(deep.1.contains("nested more than 4 deep"), "{deep:?}");
+    let liar = row("liar.fit.gz");
+    assert_eq!(liar.0, "failed");
+    assert!(liar.1.contains("gzip"), "{liar:?}");
+    assert_eq!(row("ok/walk.fit").0, "imported");
+    assert_eq!(env.table("activities.parquet").height(), 1);
+}
+
+#[test]
+fn a_fit_header_declaring_a_huge_size_is_read_as_far_as_it_goes() {
+    let env = Env::new();
+    let mut fit = read("export/fit/garmin-fenix-5-walk.fit");
+    fit[4..8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    env.write("in/huge.fit", &fit);
+    let out = env.import(&[&env.path("in")]);
+    assert_eq!(out.status.code(), Some(0), "partial, not failed");
+    let ledger = env.table("imports.parquet");
+    assert_eq!(strs(&ledger, "outcome"), [Some("imported".to_string())]);
+    // All 17 records (fitdecode's count for the intact file) come before the end of the bytes.
+    assert_eq!(env.samples().height(), 17);
+}
+
+#[test]
+fn an_unwritable_data_folder_is_a_clear_error_not_a_half_written_dataset() {
+    // /proc accepts no new folders, even for root (CI runs as root, where permission bits do
+    // not stop writes).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_restday"))
+        .args(["--data-dir", "/proc/restday-test", "import"])
+        .arg(data("export/fit/garmin-fenix-5-run.fit"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("importing into /proc/restday-test"), "{stderr}");
+    assert!(stderr.contains("check that the data folder is writable"), "{stderr}");
+    assert!(!Path::new("/proc/restday-test").exists());
+}

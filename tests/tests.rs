@@ -5,6 +5,7 @@ mod util;
 
 mod decode_values;
 mod exports;
+mod fuzz;
 mod metrics;
 mod recovery;
 mod robustness;

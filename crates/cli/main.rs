@@ -5,7 +5,6 @@ mod args;
 mod metrics;
 mod progress;
 
-use anyhow::Context;
 use clap::Parser;
 use restday_import::{Options, Summary};
 use restday_store::StoreError;
@@ -21,6 +20,16 @@ pub mod exit {
 }
 
 fn main() -> ExitCode {
+    // A decoder panic is caught and recorded in the ledger; it should not also splash a
+    // backtrace over the terminal. Panics anywhere else still print as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("decode") {
+            tracing::debug!("decoder panic (recorded in the ledger): {info}");
+        } else {
+            default_hook(info);
+        }
+    }));
     let cli = args::Cli::parse();
     let color = cli.global.color.enabled(std::io::stderr().is_terminal());
     let color_out = cli.global.color.enabled(std::io::stdout().is_terminal());
@@ -98,8 +107,15 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
     }
     let show = !global.quiet && std::io::stderr().is_terminal();
     let progress = progress::Bar::new(show, global.quiet);
-    let summary = restday_import::import(&opts, &progress)
-        .with_context(|| format!("importing into {}", global.data_dir.display()))?;
+    let dir = global.data_dir.display();
+    let summary = restday_import::import(&opts, &progress).map_err(|e| {
+        let hint = if matches!(e, StoreError::Io { .. }) {
+            "; check that the data folder is writable and its disk has space (the dataset was left as it was)"
+        } else {
+            ""
+        };
+        anyhow::Error::new(e).context(format!("importing into {dir}{hint}"))
+    })?;
     progress.finish();
     if !global.quiet {
         println!("{}", summary_line(&summary));

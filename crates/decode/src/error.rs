@@ -13,4 +13,6 @@ pub enum DecodeError {
     Xml { offset: u64, message: String },
     #[error("decoder panicked: {0}")]
     Panic(String),
+    #[error("decoding took longer than {0} s; abandoned")]
+    Timeout(u64),
 }

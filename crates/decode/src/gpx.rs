@@ -132,3 +132,82 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     }
     Ok(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POINT: &str = r#"<trkpt lat="46.0" lon="14.5"><time>2024-05-01T06:00:00Z</time></trkpt>"#;
+
+    fn gpx(body: &str) -> Vec<u8> {
+        format!("<gpx version=\"1.1\"><trk><trkseg>{POINT}{body}</trkseg></trk></gpx>").into_bytes()
+    }
+
+    #[test]
+    fn entity_declarations_are_not_expanded() {
+        // A "billion laughs" document: quick-xml does not expand DTD entities, so the text stays
+        // an unresolved reference and decoding is as cheap as the bytes.
+        let doc = r#"<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><gpx version="1.1"><trk><name>&c;</name><trkseg><trkpt lat="1" lon="2"><time>2024-05-01T06:00:00Z</time></trkpt></trkseg></trk></gpx>"#;
+        let d = decode(doc.as_bytes()).unwrap();
+        assert_eq!(d.activities[0].samples.len(), 1);
+        assert!(d.activities[0].name.as_deref().unwrap_or("").len() < 10);
+    }
+
+    #[test]
+    fn deep_nesting_stops_at_the_limit() {
+        let body = "<extensions>".repeat(10_000);
+        let d = decode(&gpx(&body)).unwrap();
+        assert!(
+            d.partial.as_deref().unwrap().contains("nested deeper than 256"),
+            "{:?}",
+            d.partial
+        );
+        assert_eq!(d.activities[0].samples.len(), 1, "the point before the nesting is kept");
+    }
+
+    #[test]
+    fn bad_values_become_nulls() {
+        let body = "<trkpt lat=\"north\" lon=\"east\"><ele>high</ele><time>2024-05-01T06:00:10Z</time></trkpt>";
+        let mut bytes = gpx(body);
+        // Bad UTF-8 inside an element's text.
+        let at = bytes.windows(4).position(|w| w == b"high").unwrap();
+        bytes[at] = 0xFF;
+        let d = decode(&bytes).unwrap();
+        let s = &d.activities[0].samples;
+        assert_eq!(s.len(), 2);
+        assert_eq!((s.latitude[1], s.longitude[1], s.altitude_m[1]), (None, None, None));
+    }
+
+    #[test]
+    fn a_gigantic_attribute_is_just_long() {
+        let body = format!(
+            "<trkpt lat=\"{}\" lon=\"1\"><time>2024-05-01T06:00:10Z</time></trkpt>",
+            "9".repeat(1 << 20)
+        );
+        let d = decode(&gpx(&body)).unwrap();
+        assert_eq!(d.activities[0].samples.latitude[1], None, "not a latitude");
+    }
+
+    #[test]
+    fn times_without_a_zone_are_utc_and_said_so() {
+        let doc = br#"<gpx version="1.1"><trk><trkseg><trkpt lat="1" lon="2"><time>2024-05-01T06:00:00</time></trkpt></trkseg></trk></gpx>"#;
+        let d = decode(doc).unwrap();
+        assert_eq!(d.activities[0].start_ms, 1_714_543_200_000);
+        assert_eq!(d.warnings, ["times without a time zone were read as UTC"]);
+    }
+
+    #[test]
+    fn truncated_document_is_partial() {
+        let full = gpx("");
+        let d = decode(&full[..full.len() - 7]).unwrap();
+        assert!(d.partial.is_some());
+        assert_eq!(d.activities.len(), 1);
+    }
+
+    #[test]
+    fn not_gpx() {
+        let err = decode(b"<kml><Document/></kml>").unwrap_err();
+        assert_eq!(err.to_string(), "not a gpx document: root element <kml>");
+        assert!(decode(b"").is_err());
+    }
+}

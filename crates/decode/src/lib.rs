@@ -90,6 +90,24 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Decoded, DecodeError> {
     }
 }
 
+/// [`decode`] with a time budget: the decode runs on its own thread (named `decode`), and if it
+/// has not finished after `budget` the file is given up as [`DecodeError::Timeout`]. The thread
+/// is left to finish on its own; a decoder that never returns costs one thread, not the import.
+pub fn decode_within(
+    format: Format,
+    bytes: Vec<u8>,
+    budget: std::time::Duration,
+) -> Result<Decoded, DecodeError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new().name("decode".into()).spawn(move || {
+        let _ = tx.send(decode(format, &bytes));
+    });
+    if let Err(e) = spawned {
+        return Err(DecodeError::Panic(format!("could not start a decoder thread: {e}")));
+    }
+    rx.recv_timeout(budget).unwrap_or(Err(DecodeError::Timeout(budget.as_secs())))
+}
+
 /// Fills summary fields the file did not give from the samples: start time and position,
 /// elapsed time, distance, average and maximum heart rate.
 fn fill_from_samples(a: &mut Activity) {

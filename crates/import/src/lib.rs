@@ -14,7 +14,7 @@
 //! Progress goes through the [`Progress`] trait; this crate draws nothing.
 
 use rayon::prelude::*;
-use restday_decode::{Content, Decoded, decode};
+use restday_decode::{Content, Decoded, decode_within};
 use restday_model::{Format, LedgerRow, Outcome, activity_id};
 use restday_source::{Found, Kind, Limits, SourceFile, journal, strava, walk};
 use restday_store::{Commit, Store, StoreError, StoredActivity, StoredWellness};
@@ -38,11 +38,20 @@ pub struct Options {
     pub limits: Limits,
     /// Decompressed bytes gathered before a batch is decoded and committed.
     pub batch_bytes: usize,
+    /// The longest one file may take to decode before it is given up as failed.
+    pub decode_timeout: Duration,
 }
 
 impl Options {
     pub fn new(data_dir: PathBuf, inputs: Vec<PathBuf>) -> Self {
-        Options { data_dir, inputs, limits: Limits::default(), batch_bytes: 64 << 20 }
+        Options {
+            data_dir,
+            inputs,
+            limits: Limits::default(),
+            batch_bytes: 64 << 20,
+            // Real files decode in milliseconds; a minute means something is wrong.
+            decode_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -182,17 +191,17 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         batch.push(found);
         if batch_bytes >= opts.batch_bytes || batch.len() >= 4096 {
             batch_bytes = 0;
-            result = run.batch(std::mem::take(&mut batch));
+            result = run.batch(std::mem::take(&mut batch), opts.decode_timeout);
         }
     });
     result?;
-    run.batch(batch)?;
+    run.batch(batch, opts.decode_timeout)?;
     run.summary.elapsed = started.elapsed();
     Ok(run.summary)
 }
 
 impl Run<'_> {
-    fn batch(&mut self, batch: Vec<Found>) -> Result<(), StoreError> {
+    fn batch(&mut self, batch: Vec<Found>, timeout: Duration) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -210,7 +219,7 @@ impl Run<'_> {
                 Some(if known.contains(&hash) {
                     Work::Known
                 } else if let Some(format) = format_of(*kind) {
-                    Work::Decoded(hash, decode(format, bytes))
+                    Work::Decoded(hash, decode_within(format, bytes.clone(), timeout))
                 } else if *kind == Kind::Journal {
                     Work::Journal(hash, journal::parse_journal_csv(bytes))
                 } else {

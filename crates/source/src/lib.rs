@@ -23,6 +23,7 @@ pub mod strava;
 
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 /// The kinds of file restday reads.
@@ -74,6 +75,8 @@ pub struct Limits {
     pub ratio_floor_bytes: u64,
     /// How many archives deep the walk goes (an export zip holding a zip is depth 2).
     pub max_depth: usize,
+    /// Most bytes decompressed from one archive on the command line, nested archives included.
+    pub max_archive_bytes: u64,
 }
 
 impl Default for Limits {
@@ -85,6 +88,8 @@ impl Default for Limits {
             max_ratio: 200,
             ratio_floor_bytes: 8 << 20,
             max_depth: 4,
+            // Garmin exports of many years reach a few GB; more than 64 GiB is not an export.
+            max_archive_bytes: 64 << 30,
         }
     }
 }
@@ -154,7 +159,7 @@ fn visit_path(path: &Path, limits: &Limits, visit: &mut dyn FnMut(Found)) {
     let open = || File::open(path).map_err(|e| format!("cannot open: {e}"));
     if zip {
         match open() {
-            Ok(f) => walk_zip(f, &display, 1, limits, visit),
+            Ok(f) => walk_archive(f, &display, limits, visit),
             Err(reason) => visit(Found::Error { path: display, size, reason }),
         }
         return;
@@ -170,6 +175,54 @@ fn visit_path(path: &Path, limits: &Limits, visit: &mut dyn FnMut(Found)) {
         Ok(bytes) => Found::File(SourceFile { path: display, kind, bytes }),
         Err(reason) => Found::Error { path: display, size, reason },
     });
+}
+
+/// Walks one file given as bytes, as if it had been found under `name`: an archive is opened, a
+/// `.gz` decompressed, anything else classified. The fuzz tests drive the archive reader
+/// through this.
+pub fn walk_bytes(name: &str, bytes: Vec<u8>, limits: &Limits, visit: &mut dyn FnMut(Found)) {
+    let (kind, gz, zip) = classify(name);
+    let size = bytes.len() as u64;
+    if zip {
+        walk_archive(Cursor::new(bytes), name, limits, visit);
+        return;
+    }
+    let Some(kind) = kind else {
+        visit(Found::Skipped { ext: extension(name), path: name.to_string(), size });
+        return;
+    };
+    let read = if gz { gunzip(Cursor::new(bytes), limits) } else { Ok(bytes) };
+    visit(match read {
+        Ok(bytes) => Found::File(SourceFile { path: name.to_string(), kind, bytes }),
+        Err(reason) => Found::Error { path: name.to_string(), size, reason },
+    });
+}
+
+/// Walks an archive from the command line, with its own decompression budget, and turns a
+/// panic inside the zip reader into an error for the archive instead of a crash.
+fn walk_archive<R: Read + Seek>(
+    reader: R,
+    path: &str,
+    limits: &Limits,
+    visit: &mut dyn FnMut(Found),
+) {
+    let mut budget = limits.max_archive_bytes;
+    let walked =
+        catch_unwind(AssertUnwindSafe(|| walk_zip(reader, path, 1, limits, &mut budget, visit)));
+    if walked.is_err() {
+        visit(Found::Error {
+            path: path.to_string(),
+            size: 0,
+            reason: "the zip reader failed on this archive (a malformed archive); members after the fault were not read".into(),
+        });
+    }
+}
+
+/// Whether an archive member's name could point outside the archive (`../`, an absolute path,
+/// a drive letter). Nothing is extracted, but such a name is not something a watch export holds.
+fn unsafe_member_name(name: &str) -> bool {
+    let n = name.replace('\\', "/");
+    n.starts_with('/') || n.split('/').any(|c| c == "..") || n.as_bytes().get(1) == Some(&b':')
 }
 
 /// Reads at most `max` bytes; more is an error, not a truncation.
@@ -195,6 +248,7 @@ fn walk_zip<R: Read + Seek>(
     zip_path: &str,
     depth: usize,
     limits: &Limits,
+    budget: &mut u64,
     visit: &mut dyn FnMut(Found),
 ) {
     let mut archive = match zip::ZipArchive::new(reader) {
@@ -226,6 +280,16 @@ fn walk_zip<R: Read + Seek>(
         let name = member.name().to_string();
         let path = format!("{zip_path}!{name}");
         let size = member.size();
+        if unsafe_member_name(&name) {
+            visit(Found::Error {
+                path,
+                size,
+                reason:
+                    "member name points outside the archive (../ or an absolute path); not read"
+                        .into(),
+            });
+            continue;
+        }
         let (kind, gz, zip) = classify(&name);
         if kind.is_none() && !zip {
             visit(Found::Skipped { ext: extension(&name), path, size });
@@ -252,9 +316,23 @@ fn walk_zip<R: Read + Seek>(
             });
             continue;
         }
+        if size > *budget {
+            visit(Found::Error {
+                path,
+                size,
+                reason: format!(
+                    "the archive decompresses to more than {} GiB in all; refused as a possible zip bomb",
+                    limits.max_archive_bytes >> 30
+                ),
+            });
+            continue;
+        }
         // The declared size can lie, so the read itself is capped too.
-        let read = read_capped(&mut member, size, limits.max_file_bytes)
+        let read = read_capped(&mut member, size, limits.max_file_bytes.min(*budget))
             .map_err(|e| format!("zip member: {e}"));
+        if let Ok(b) = &read {
+            *budget -= b.len() as u64;
+        }
         drop(member);
         let bytes = match read {
             Ok(b) => b,
@@ -264,7 +342,7 @@ fn walk_zip<R: Read + Seek>(
             }
         };
         if zip {
-            walk_zip(Cursor::new(bytes), &path, depth + 1, limits, visit);
+            walk_zip(Cursor::new(bytes), &path, depth + 1, limits, budget, visit);
             continue;
         }
         let bytes = if gz {
@@ -309,6 +387,68 @@ mod tests {
     fn extension_of_member() {
         assert_eq!(extension("a.zip!dir/Summary.JSON"), "json");
         assert_eq!(extension("README"), "");
+    }
+
+    fn zip_of(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in entries {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn outcomes(name: &str, bytes: Vec<u8>, limits: &Limits) -> Vec<String> {
+        let mut out = Vec::new();
+        walk_bytes(name, bytes, limits, &mut |f| {
+            out.push(match f {
+                Found::File(f) => format!("file {}", f.path),
+                Found::Skipped { path, .. } => format!("skipped {path}"),
+                Found::Error { path, reason, .. } => format!("error {path}: {reason}"),
+            })
+        });
+        out
+    }
+
+    #[test]
+    fn the_archive_budget_counts_nested_members() {
+        // Three 6,000-byte members, one inside a nested zip; a budget of 13,000 bytes admits two.
+        let inner = zip_of(&[("b.fit", vec![1; 6000])]);
+        let outer =
+            zip_of(&[("a.fit", vec![2; 6000]), ("in.zip", inner), ("c.fit", vec![3; 6000])]);
+        let limits = Limits { max_archive_bytes: 13_000, ..Limits::default() };
+        let got = outcomes("x.zip", outer, &limits);
+        assert_eq!(got[0], "file x.zip!a.fit");
+        assert_eq!(got[1], "file x.zip!in.zip!b.fit");
+        assert!(
+            got[2].starts_with("error x.zip!c.fit: the archive decompresses to more than"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn garbage_named_zip_is_one_error() {
+        let got = outcomes("x.zip", b"PK\x03\x04 not really".to_vec(), &Limits::default());
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("error x.zip: not a readable zip archive"), "{got:?}");
+    }
+
+    #[test]
+    fn unsafe_names() {
+        for (name, bad) in [
+            ("../../etc/passwd", true),
+            ("/etc/passwd", true),
+            ("a/../../b.fit", true),
+            ("C:\\Windows\\x.fit", true),
+            ("dir\\..\\x.fit", true),
+            ("DI_CONNECT/a..b.fit", false),
+            ("activities/1.fit.gz", false),
+        ] {
+            assert_eq!(unsafe_member_name(name), bad, "{name}");
+        }
     }
 
     #[test]
