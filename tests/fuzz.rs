@@ -91,7 +91,7 @@ fn iterations(default: usize) -> usize {
 }
 
 fn fuzz_seed() -> u64 {
-    std::env::var("RESTDAY_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED_0F_DA7A)
+    std::env::var("RESTDAY_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x005E_ED0F_DA7A)
 }
 
 fn save_finding(name: &str, bytes: &[u8]) -> PathBuf {
