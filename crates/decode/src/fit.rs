@@ -476,8 +476,34 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     processor.add_option(DecodeOption::SkipDataCrcValidation);
     let mut collected = Collected::default();
     let mut input = &bytes[..usable];
+    // Where the current segment's data ends. fitparser reads a header wherever it finds itself
+    // past that point and panics on a short one (found by the fuzzer), so every place it will
+    // read a header is checked first: after a CRC, and after a message that ran past the end.
+    let mut segment_end = read_header(bytes).map_or(0, |h| h.header_size + h.data_size);
+    let mut expect_header = false;
     while !input.is_empty() {
         let offset = usable - input.len();
+        if expect_header || offset > segment_end {
+            match read_header(input) {
+                Ok(h) => segment_end = offset + h.header_size + h.data_size,
+                Err(_) if expect_header => {
+                    if input.iter().any(|&b| b != 0) {
+                        decoded.warnings.push(format!(
+                            "ignored {} bytes at {offset} after the last segment: not a FIT header",
+                            input.len()
+                        ));
+                    }
+                    break;
+                }
+                Err(_) => {
+                    decoded.partial = Some(format!(
+                        "stopped at byte {offset}: a message runs past the end of the data section"
+                    ));
+                    break;
+                }
+            }
+            expect_header = false;
+        }
         let (rest, obj) = match processor.deserialize_next(input) {
             Ok(x) => x,
             Err(e) => {
@@ -491,7 +517,10 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         }
         input = rest;
         match obj {
-            FitObject::Crc(_) => processor.reset(),
+            FitObject::Crc(_) => {
+                processor.reset();
+                expect_header = true;
+            }
             FitObject::DataMessage(msg) => match processor.decode_message(msg) {
                 Ok(rec) => collected.take(&rec),
                 Err(e) => {
