@@ -269,3 +269,81 @@ fn an_unwritable_data_folder_is_a_clear_error_not_a_half_written_dataset() {
     assert!(stderr.contains("check that the data folder is writable"), "{stderr}");
     assert!(!Path::new("/proc/restday-test").exists());
 }
+
+/// A minimal FIT file from raw messages: a 14-byte header, the messages, the file CRC.
+fn fit_file(messages: &[u8]) -> Vec<u8> {
+    let mut f = vec![14u8, 0x20, 0x08, 0x08];
+    f.extend((messages.len() as u32).to_le_bytes());
+    f.extend(b".FIT");
+    f.extend([0, 0]);
+    f.extend(messages);
+    let crc = restday_decode::fit::crc16(&f);
+    f.extend(crc.to_le_bytes());
+    f
+}
+
+/// A definition of local message 0 as `record` (20) with a timestamp (253, uint32), and the
+/// developer fields given.
+fn record_definition(dev_fields: &[(u8, u8, u8)]) -> Vec<u8> {
+    let flag = if dev_fields.is_empty() { 0x40 } else { 0x60 };
+    let mut m = vec![flag, 0, 0, 20, 0, 1, 253, 4, 0x86];
+    if !dev_fields.is_empty() {
+        m.push(dev_fields.len() as u8);
+        for (num, size, index) in dev_fields {
+            m.extend([*num, *size, *index]);
+        }
+    }
+    m
+}
+
+#[test]
+fn hostile_files_each_get_a_ledger_row_and_the_good_one_imports() {
+    let env = Env::new();
+    // 2024-05-01T06:00:00Z as FIT time: 1714543200 - 631065600 = 1083477600.
+    let ts = 1_083_477_600u32.to_le_bytes();
+    let mut record = vec![0u8];
+    record.extend(ts);
+
+    // A record, then a developer field that no field_description ever described.
+    let mut dev_before = record_definition(&[]);
+    dev_before.extend(&record);
+    dev_before.extend(record_definition(&[(0, 1, 0)]));
+    dev_before.extend(&record);
+    dev_before.push(7);
+
+    // A definition of 255 fields of 255 bytes each (65 KB per message), then the file ends.
+    let mut absurd = vec![0x40, 0, 0, 20, 0, 255];
+    for i in 0..255u8 {
+        absurd.extend([i, 255, 0x02]);
+    }
+    absurd.extend([0u8; 1000]);
+
+    let nested = format!("<gpx version=\"1.1\">{}", "<trk>".repeat(5000));
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        ("dev-before-description.fit", fit_file(&dev_before), "imported", "a developer field whose field_description never came"),
+        ("absurd-sizes.fit", fit_file(&absurd), "failed", "FIT decode error"),
+        ("not-xml.gpx", b"\x00\x01\x02 binary".to_vec(), "failed", "not a gpx document"),
+        ("not-well-formed.tcx", b"<TrainingCenterDatabase><Activities><Activity></Activities>".to_vec(), "failed", "XML error"),
+        ("deep.gpx", nested.into_bytes(), "failed", "nested deeper than 256"),
+        ("bad-utf8.gpx", b"<gpx version=\"1.1\"><trk><name>\xff\xfe</name><trkseg><trkpt lat=\"1\" lon=\"2\"><time>2024-05-01T09:00:00Z</time></trkpt></trkseg></trk></gpx>".to_vec(), "imported", ""),
+        ("good.fit", read("export/fit/garmin-fenix-5-walk.fit"), "imported", ""),
+    ];
+    for (name, bytes, _, _) in &cases {
+        env.write(&format!("in/{name}"), bytes);
+    }
+    let out = env.import(&[&env.path("in")]);
+    assert_eq!(out.status.code(), Some(3));
+    let ledger = env.table("imports.parquet");
+    let p = strs(&ledger, "path");
+    let o = strs(&ledger, "outcome");
+    let e = strs(&ledger, "error");
+    for (name, _, outcome, reason) in &cases {
+        let i = p.iter().position(|x| x.as_deref().unwrap().ends_with(name)).unwrap();
+        let err = e[i].clone().unwrap_or_default();
+        assert_eq!(o[i].as_deref(), Some(*outcome), "{name}: {err}");
+        assert!(err.contains(reason), "{name}: {err}");
+    }
+    // The good file, the partly read FIT (its one record before the fault) and the GPX with a
+    // garbled name are stored.
+    assert_eq!(env.table("activities.parquet").height(), 3);
+}

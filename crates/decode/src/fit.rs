@@ -481,6 +481,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     // read a header is checked first: after a CRC, and after a message that ran past the end.
     let mut segment_end = read_header(bytes).map_or(0, |h| h.header_size + h.data_size);
     let mut expect_header = false;
+    // Local message numbers whose definition carries developer fields: fitparser fails on such
+    // a message with a bare "Fail" when no field_description came first, so say what it means.
+    let mut developer_locals = std::collections::HashSet::new();
     while !input.is_empty() {
         let offset = usable - input.len();
         if expect_header || offset > segment_end {
@@ -507,7 +510,20 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         let (rest, obj) = match processor.deserialize_next(input) {
             Ok(x) => x,
             Err(e) => {
-                decoded.partial = Some(format!("stopped at byte {offset}: {e}"));
+                let header = input[0];
+                let local = if header & 0x80 != 0 { (header >> 5) & 0x03 } else { header & 0x0F };
+                let data = header & 0x80 != 0 || header & 0x40 == 0;
+                let why = if data
+                    && developer_locals.contains(&local)
+                    && e.to_string().contains("Fail")
+                {
+                    "a message uses a developer field whose field_description never came (a fault \
+                     of the app that wrote the file)"
+                        .to_string()
+                } else {
+                    e.to_string()
+                };
+                decoded.partial = Some(format!("stopped at byte {offset}: {why}"));
                 break;
             }
         };
@@ -528,7 +544,14 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
                     break;
                 }
             },
-            FitObject::Header(_) | FitObject::DefinitionMessage(_) => {}
+            FitObject::DefinitionMessage(def) => {
+                if def.developer_field_definitions().is_empty() {
+                    developer_locals.remove(&def.local_message_number());
+                } else {
+                    developer_locals.insert(def.local_message_number());
+                }
+            }
+            FitObject::Header(_) => {}
         }
     }
     if collected.messages == 0 {
