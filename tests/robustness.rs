@@ -347,3 +347,73 @@ fn hostile_files_each_get_a_ledger_row_and_the_good_one_imports() {
     // garbled name are stored.
     assert_eq!(env.table("activities.parquet").height(), 3);
 }
+
+/// Unmounts a tmpfs when dropped.
+struct Mount(std::path::PathBuf);
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_the_previous_dataset_still_reads() {
+    let env = Env::new();
+    let dir = env.path("tiny");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A 96 KiB file system: room for one small import, not for the whole sample export. This
+    // needs root (CI and the development machines run as root); elsewhere there is no way to
+    // fill a disk on purpose, and the test says so instead of pretending.
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=96k", "tmpfs"])
+        .arg(&dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+        return;
+    }
+    let _unmount = Mount(dir.clone());
+    let data_dir = dir.join("data");
+    let run = |path: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_restday"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("import")
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let first = run(&data("export/fit/garmin-fenix-5-walk.fit"));
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let second = run(&data("export"));
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(
+        stderr.contains("check that the data folder is writable and its disk has space"),
+        "{stderr}"
+    );
+    // What the first import stored still reads, and nothing half-written is left behind.
+    let acts = restday_store::read_parquet(&data_dir.join("activities.parquet")).unwrap().unwrap();
+    assert!(acts.height() >= 1);
+    let leftovers: Vec<_> = walk_files(&data_dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

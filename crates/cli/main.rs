@@ -109,7 +109,7 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
     let progress = progress::Bar::new(show, global.quiet);
     let dir = global.data_dir.display();
     let summary = restday_import::import(&opts, &progress).map_err(|e| {
-        let hint = if matches!(e, StoreError::Io { .. }) {
+        let hint = if !matches!(e, StoreError::Locked(_)) {
             "; check that the data folder is writable and its disk has space (the dataset was left as it was)"
         } else {
             ""

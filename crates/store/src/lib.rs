@@ -49,9 +49,10 @@ const PENDING_SUFFIX: &str = ".pending";
 pub enum StoreError {
     #[error("another restday process is writing to {0}; wait for it to finish and run again")]
     Locked(PathBuf),
-    #[error("{path}: {source}")]
+    // The cause is the error's source: `{:#}` in the binary prints it after the path.
+    #[error("{}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Parquet { path: PathBuf, source: PolarsError },
 }
 
