@@ -89,3 +89,20 @@ fn the_real_sample_export_gets_a_call_for_every_day() {
     assert_eq!(dates.last().unwrap(), "2025-10-25");
     assert_eq!(at("2025-10-25"), "train");
 }
+
+#[test]
+fn an_edited_journal_replaces_the_entries_of_its_dates() {
+    let env = Env::new();
+    env.write("a/journal.csv", b"date,soreness\n2025-10-20,2\n2025-10-21,3\n");
+    assert_eq!(env.import(&[&env.path("a")]).status.code(), Some(0));
+    // The runner fixes 10-21 and adds 10-22.
+    env.write("b/journal.csv", b"date,soreness\n2025-10-21,7\n2025-10-22,4\n");
+    assert_eq!(env.import(&[&env.path("b")]).status.code(), Some(0));
+    let j = env.table("journal.parquet");
+    let soreness = crate::util::f64s(&j, "soreness");
+    assert_eq!(
+        soreness,
+        [Some(2.0), Some(7.0), Some(4.0)],
+        "one row per date, the later entry kept"
+    );
+}

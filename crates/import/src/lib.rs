@@ -140,8 +140,13 @@ struct Run<'a> {
 enum Work {
     Known,
     Decoded(String, Result<Decoded, restday_decode::DecodeError>),
-    Csv(String, Result<Vec<strava::StravaActivity>, String>),
-    Journal(String, Result<Vec<restday_model::JournalRow>, String>),
+    Csv(String, Result<Sidecar, String>),
+}
+
+/// The CSV files an export or the athlete keeps beside the activity files.
+enum Sidecar {
+    Strava(Vec<strava::StravaActivity>),
+    Journal(Vec<restday_model::JournalRow>),
 }
 
 /// Runs an import. Errors only when the dataset itself cannot be opened or written; problems
@@ -221,9 +226,9 @@ impl Run<'_> {
                 } else if let Some(format) = format_of(*kind) {
                     Work::Decoded(hash, decode_within(format, bytes.clone(), timeout))
                 } else if *kind == Kind::Journal {
-                    Work::Journal(hash, journal::parse_journal_csv(bytes))
+                    Work::Csv(hash, journal::parse_journal_csv(bytes).map(Sidecar::Journal))
                 } else {
-                    Work::Csv(hash, strava::parse_activities_csv(bytes))
+                    Work::Csv(hash, strava::parse_activities_csv(bytes).map(Sidecar::Strava))
                 })
             })
             .collect();
@@ -283,35 +288,14 @@ impl Run<'_> {
                         Outcome::Imported,
                     );
                     match parsed {
-                        Ok(rows) => {
+                        Ok(Sidecar::Strava(rows)) => {
                             let root = strava::export_root(&f.path);
                             self.labels.extend(rows.into_iter().map(|s| {
                                 (format!("{root}{}", s.filename), s.name, s.activity_type)
                             }));
                             labels_changed = true;
                         }
-                        Err(e) => {
-                            r.outcome = Outcome::Failed;
-                            r.error = Some(e);
-                        }
-                    }
-                    r
-                }
-                (Found::File(f), Some(Work::Journal(hash, parsed))) => {
-                    self.summary.bytes += f.bytes.len() as u64;
-                    if !self.hashes.insert(hash.clone()) {
-                        self.summary.unchanged += 1;
-                        continue;
-                    }
-                    let mut r = row(
-                        f.path.clone(),
-                        f.bytes.len() as u64,
-                        hash,
-                        "csv".into(),
-                        Outcome::Imported,
-                    );
-                    match parsed {
-                        Ok(rows) => commit.journal.extend(rows),
+                        Ok(Sidecar::Journal(rows)) => commit.journal.extend(rows),
                         Err(e) => {
                             r.outcome = Outcome::Failed;
                             r.error = Some(e);

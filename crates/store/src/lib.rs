@@ -221,17 +221,8 @@ impl Store {
     fn drop_uncommitted(&self, table: &str, committed: &HashSet<i64>) -> Result<()> {
         let path = self.dir.join(table);
         if let Some(df) = read_parquet(&path)? {
-            let ids = df.column("commit_id").and_then(|c| c.cast(&DataType::Int64));
-            let ids = ids.map_err(pq_err(&path))?;
-            let keep: Vec<bool> = ids
-                .i64()
-                .map_err(pq_err(&path))?
-                .iter()
-                .map(|c| c.is_some_and(|c| committed.contains(&c)))
-                .collect();
-            if keep.iter().any(|k| !k) {
-                let mask = BooleanChunked::from_slice("keep".into(), &keep);
-                let mut kept = df.filter(&mask).map_err(pq_err(&path))?;
+            let kept = keep_where(&df, "commit_id", |c| committed.contains(&c));
+            if let Some(mut kept) = kept.map_err(pq_err(&path))? {
                 write_parquet_atomic(&path, &mut kept)?;
             }
         }
@@ -347,17 +338,9 @@ impl Store {
             let path = self.dir.join(JOURNAL);
             let mut df = tables::journal_frame(&c.journal, commit_id).map_err(pq_err(&path))?;
             if let Some(old) = read_parquet(&path)? {
-                let new_days: HashSet<i32> = c.journal.iter().map(|j| j.day).collect();
-                let days = old.column("date").and_then(|c| c.cast(&DataType::Int32));
-                let days = days.map_err(pq_err(&path))?;
-                let keep: Vec<bool> = days
-                    .i32()
-                    .map_err(pq_err(&path))?
-                    .iter()
-                    .map(|d| d.is_some_and(|d| !new_days.contains(&d)))
-                    .collect();
-                let mask = BooleanChunked::from_slice("keep".into(), &keep);
-                let kept = old.filter(&mask).map_err(pq_err(&path))?;
+                let new_days: HashSet<i64> = c.journal.iter().map(|j| i64::from(j.day)).collect();
+                let kept = keep_where(&old, "date", |d| !new_days.contains(&d));
+                let kept = kept.map_err(pq_err(&path))?.unwrap_or(old);
                 df = kept.vstack(&df).map_err(pq_err(&path))?;
             }
             df = df.sort(["date"], SortMultipleOptions::default()).map_err(pq_err(&path))?;
@@ -408,6 +391,20 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The rows of `df` whose `column` (read as integers) passes `keep`; `None` when every row does.
+fn keep_where(
+    df: &DataFrame,
+    column: &str,
+    keep: impl Fn(i64) -> bool,
+) -> PolarsResult<Option<DataFrame>> {
+    let values = df.column(column)?.cast(&DataType::Int64)?;
+    let mask: Vec<bool> = values.i64()?.iter().map(|v| v.is_some_and(&keep)).collect();
+    if mask.iter().all(|&k| k) {
+        return Ok(None);
+    }
+    df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map(Some)
 }
 
 /// Test hook: `RESTDAY_FAILPOINT=<name>[:<n>]` aborts the process, as a kill would, when the
