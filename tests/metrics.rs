@@ -32,6 +32,17 @@ fn daily_and_weekly_totals_match_the_activities() {
         .map(|s| sum(&f64s(&daily, &format!("{s}_distance_m"))))
         .sum();
     assert!((per_sport - total_distance).abs() < 1e-6);
+    // Time in each zone per sport adds up to the zone's total, by week too.
+    for k in 1..=5 {
+        for table in [&daily, &weekly] {
+            let total = sum(&f64s(table, &format!("z{k}_s")));
+            let by_sport: f64 = ["run", "bike", "swim", "other"]
+                .iter()
+                .map(|s| sum(&f64s(table, &format!("{s}_z{k}_s"))))
+                .sum();
+            assert!((total - by_sport).abs() < 1e-6, "zone {k}: {total} vs {by_sport}");
+        }
+    }
     // The daily load is the sum of the activities' Banister TRIMP.
     assert!((sum(&f64s(&daily, "load")) - sum(&f64s(&acts, "trimp"))).abs() < 1e-6);
     // Rest days are present: the calendar has no holes.

@@ -294,6 +294,9 @@ pub fn daily(activities: LazyFrame, until: Option<i32>) -> PolarsResult<DataFram
                 .count()
                 .alias(format!("{s}_sessions")),
         );
+        for k in 1..=5 {
+            aggs.push(of(&format!("z{k}_s")).alias(format!("{s}_z{k}_s")));
+        }
     }
     let per_day = activities
         .with_column(col("local_date").cast(DataType::Int32).alias("day"))
@@ -400,7 +403,9 @@ pub fn weekly(daily: &DataFrame, start: WeekStart) -> PolarsResult<DataFrame> {
         sums.push(col(format!("z{k}_s")).sum());
     }
     for s in SPORTS {
-        for m in ["duration_s", "distance_m", "load", "sessions"] {
+        for m in
+            ["duration_s", "distance_m", "load", "sessions", "z1_s", "z2_s", "z3_s", "z4_s", "z5_s"]
+        {
             sums.push(col(format!("{s}_{m}")).sum());
         }
     }
