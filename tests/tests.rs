@@ -8,4 +8,5 @@ mod exports;
 mod fuzz;
 mod metrics;
 mod recovery;
+mod report;
 mod robustness;

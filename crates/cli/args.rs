@@ -104,6 +104,23 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
     },
     /// Show the athlete profile in force, where each value came from, and the zone bounds.
     Profile,
+    /// The report: the day's call and why, the last 7 days, the last 12 weeks.
+    #[command(
+        after_help = "Examples:\n  restday report\n  restday report --format markdown --out today.md\n  restday report --date 2024-05-02 --format json"
+    )]
+    Report(ReportArgs),
+    /// For cron: import what is new, refresh metrics and calls, write the report for the day
+    /// after the latest data, and log one line.
+    #[command(
+        after_help = "Examples:\n  restday nightly ~/exports/ --out ~/restday/today.txt\n  restday nightly export.zip --format json --out today.json --quiet\n\nExit codes as for import: 3 when some input files failed (the report is still written)."
+    )]
+    Nightly {
+        /// Files, folders or archives to import.
+        #[arg(required = true, value_name = "PATH")]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
     /// Print the last weeks of training: volume, load and the change week on week.
     #[command(after_help = "Example:\n  restday weekly --weeks 12")]
     Weekly {
@@ -113,8 +130,28 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
     },
 }
 
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The day to report on, YYYY-MM-DD (default: the day after the latest data).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
 /// Settings every command shares, checked.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Global {
     pub data_dir: PathBuf,
     pub quiet: bool,
@@ -132,7 +169,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
-        if let Command::Import { inputs } = &cli.command {
+        if let Command::Import { inputs } | Command::Nightly { inputs, .. } = &cli.command {
             for input in inputs {
                 if !input.exists() {
                     bail!(

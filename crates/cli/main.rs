@@ -5,6 +5,7 @@ mod args;
 mod metrics;
 mod progress;
 
+use anyhow::Context;
 use clap::Parser;
 use restday_import::{Options, Summary};
 use restday_store::StoreError;
@@ -74,7 +75,20 @@ fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
     config.global.color = color;
     let global = &config.global;
     match config.command {
-        args::Command::Import { inputs } => import(global, inputs),
+        args::Command::Import { inputs } => import(global, inputs).map(|(code, _)| code),
+        args::Command::Report(r) => {
+            write_report(global, &r, global.color && r.out.is_none())?;
+            Ok(exit::OK)
+        }
+        args::Command::Nightly { inputs, report } => {
+            let quiet = args::Global { quiet: true, ..global.clone() };
+            let (code, summary) = import(&quiet, inputs)?;
+            let date = write_report(global, &report, false)?;
+            if !global.quiet {
+                eprintln!("restday nightly: {}; report for {date}", summary_line(&summary));
+            }
+            Ok(code)
+        }
         args::Command::Metrics => {
             let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
             let r = metrics::refresh(&global.data_dir, &profile)?;
@@ -99,7 +113,36 @@ fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
     }
 }
 
-fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Result<u8> {
+/// Writes the report to `--out` or standard output; returns the day it is for.
+fn write_report(
+    global: &args::Global,
+    r: &args::ReportArgs,
+    color: bool,
+) -> anyhow::Result<String> {
+    let report = metrics::report(&global.data_dir, r.date.as_deref())?;
+    let text = match r.format {
+        args::ReportFormat::Text => restday_report::text(&report, color),
+        args::ReportFormat::Markdown => restday_report::markdown(&report),
+        args::ReportFormat::Json => restday_report::json(&report),
+    };
+    match &r.out {
+        Some(path) => {
+            // Written beside the target and renamed, so a reader never sees half a report.
+            let mut tmp = path.clone().into_os_string();
+            tmp.push(".tmp");
+            std::fs::write(&tmp, text)
+                .and_then(|()| std::fs::rename(&tmp, path))
+                .with_context(|| format!("cannot write the report to {}", path.display()))?
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
+    }
+    Ok(report.date)
+}
+
+fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Result<(u8, Summary)> {
     let mut opts = Options::new(global.data_dir.clone(), inputs);
     // Undocumented knob for tests that need many small commits.
     if let Some(n) = std::env::var("RESTDAY_BATCH_BYTES").ok().and_then(|v| v.parse().ok()) {
@@ -125,7 +168,7 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
     if !global.quiet {
         println!("{}", refreshed_line(&refreshed));
     }
-    Ok(if summary.failed > 0 { exit::FILES_FAILED } else { exit::OK })
+    Ok((if summary.failed > 0 { exit::FILES_FAILED } else { exit::OK }, summary))
 }
 
 fn refreshed_line(r: &metrics::Refreshed) -> String {

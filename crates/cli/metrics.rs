@@ -169,6 +169,26 @@ pub fn today(data_dir: &Path, date: Option<&str>, color: bool) -> anyhow::Result
     Ok(out)
 }
 
+/// The report for `date` (YYYY-MM-DD), or for the day after the latest data.
+pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_report::Report> {
+    let read = |name: &str| -> anyhow::Result<DataFrame> {
+        let path = data_dir.join(name);
+        restday_store::read_parquet(&path)?.filter(|d| d.height() > 0).ok_or_else(|| {
+            anyhow::anyhow!("no {} yet; run `restday import EXPORT` first", path.display())
+        })
+    };
+    let (recovery, daily, weekly) = (read(RECOVERY)?, read(DAILY)?, read(WEEKLY)?);
+    let day = match date {
+        Some(d) => Some(
+            restday_source::journal::parse_day(d)
+                .ok_or_else(|| anyhow::anyhow!("--date {d:?} is not a date like 2024-05-01"))?,
+        ),
+        None => None,
+    };
+    restday_report::build(&recovery, &daily, &weekly, day)?
+        .ok_or_else(|| anyhow::anyhow!("no call for {}: outside the data", date.unwrap_or("-")))
+}
+
 fn show_day(d: Option<i32>) -> String {
     d.map_or("-".into(), |d| {
         (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d.into()))

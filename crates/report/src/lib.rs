@@ -1,0 +1,361 @@
+//! The nightly report: the day's call with its reasons, the last 7 days and the last 12 weeks,
+//! gathered from the derived tables into one [`Report`] and rendered as text (80 columns),
+//! Markdown or JSON (schema in `docs/report.md`, versioned by [`SCHEMA_VERSION`]).
+//!
+//! The report reads `recovery.parquet`, `daily.parquet` and `weekly.parquet` as data frames and
+//! returns strings; it prints nothing and touches no file.
+
+use polars::prelude::{DataFrame, DataType, PolarsResult};
+use serde::Serialize;
+
+/// Bumped whenever a JSON field is renamed or removed (adding one is not a change).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// The day the call is for, YYYY-MM-DD.
+    pub date: String,
+    pub call: Call,
+    pub last_7_days: Vec<DayRow>,
+    pub last_12_weeks: Vec<WeekRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Call {
+    /// `train`, `active_recovery` or `passive_recovery`.
+    pub call: String,
+    pub explanation: String,
+    pub signs: Vec<String>,
+    pub evidence: Vec<String>,
+    /// For an active-recovery day: stay under this heart rate, bpm.
+    pub hr_ceiling_bpm: Option<f64>,
+    pub not_checked: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayRow {
+    pub date: String,
+    pub sessions: i64,
+    pub distance_km: f64,
+    pub duration_min: f64,
+    pub load: f64,
+    /// Minutes in heart-rate zones 1 to 5.
+    pub zone_min: [f64; 5],
+    pub call: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WeekRow {
+    /// ISO week label, `2025-W43`.
+    pub week: String,
+    pub week_start: String,
+    pub sessions: i64,
+    pub distance_km: f64,
+    pub duration_h: f64,
+    pub load: f64,
+    pub distance_change_pct: Option<f64>,
+    pub load_change_pct: Option<f64>,
+}
+
+fn day_label(days: i32) -> String {
+    (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(days.into()))
+    .to_string()
+}
+
+fn iso_week(days: i32) -> String {
+    use chrono::Datelike;
+    let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(days.into());
+    let w = d.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+fn days_of(df: &DataFrame, col: &str) -> PolarsResult<Vec<Option<i32>>> {
+    Ok(df.column(col)?.cast(&DataType::Int32)?.i32()?.iter().collect())
+}
+
+fn f64_of(df: &DataFrame, col: &str) -> PolarsResult<Vec<Option<f64>>> {
+    Ok(df.column(col)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+}
+
+fn str_of(df: &DataFrame, col: &str) -> PolarsResult<Vec<String>> {
+    Ok(df.column(col)?.str()?.iter().map(|s| s.unwrap_or_default().to_string()).collect())
+}
+
+fn split(s: &str, sep: &str) -> Vec<String> {
+    if s.is_empty() { Vec::new() } else { s.split(sep).map(str::to_string).collect() }
+}
+
+/// Rounds for display and for stable JSON.
+fn r1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Builds the report for `day` (days since 1970-01-01), or for the last day of `recovery`
+/// (the day after the latest data) when `day` is `None`. `None` when there is no such day.
+pub fn build(
+    recovery: &DataFrame,
+    daily: &DataFrame,
+    weekly: &DataFrame,
+    day: Option<i32>,
+) -> PolarsResult<Option<Report>> {
+    let rdays = days_of(recovery, "date")?;
+    let Some(i) = (match day {
+        Some(d) => rdays.iter().position(|&x| x == Some(d)),
+        None => rdays.len().checked_sub(1),
+    }) else {
+        return Ok(None);
+    };
+    let the_day = rdays[i].unwrap_or(0);
+    let calls = str_of(recovery, "call")?;
+    let call = Call {
+        call: calls[i].clone(),
+        explanation: str_of(recovery, "explanation")?[i].clone(),
+        signs: split(&str_of(recovery, "signs")?[i], ","),
+        evidence: split(&str_of(recovery, "evidence")?[i], "; "),
+        hr_ceiling_bpm: (calls[i] == "active_recovery")
+            .then(|| f64_of(recovery, "hr_ceiling").ok().and_then(|v| v[i]))
+            .flatten(),
+        not_checked: split(&str_of(recovery, "not_checked")?[i], "; "),
+    };
+
+    // The 7 days before the day of the call, each with the call it had.
+    let ddays = days_of(daily, "date")?;
+    let (sessions, dist, dur, load) = (
+        f64_of(daily, "sessions")?,
+        f64_of(daily, "distance_m")?,
+        f64_of(daily, "duration_s")?,
+        f64_of(daily, "load")?,
+    );
+    let zones: Vec<Vec<Option<f64>>> =
+        (1..=5).map(|k| f64_of(daily, &format!("z{k}_s"))).collect::<PolarsResult<_>>()?;
+    let mut last_7_days = Vec::new();
+    for d in the_day - 7..the_day {
+        let Some(j) = ddays.iter().position(|&x| x == Some(d)) else { continue };
+        let call_of_d = rdays.iter().position(|&x| x == Some(d)).map(|k| calls[k].clone());
+        let mut zone_min = [0.0; 5];
+        for (k, z) in zones.iter().enumerate() {
+            zone_min[k] = r1(z[j].unwrap_or(0.0) / 60.0);
+        }
+        last_7_days.push(DayRow {
+            date: day_label(d),
+            sessions: sessions[j].unwrap_or(0.0) as i64,
+            distance_km: r1(dist[j].unwrap_or(0.0) / 1000.0),
+            duration_min: r1(dur[j].unwrap_or(0.0) / 60.0),
+            load: r1(load[j].unwrap_or(0.0)),
+            zone_min,
+            call: call_of_d.unwrap_or_default(),
+        });
+    }
+
+    // The 12 weeks that end with the one holding the day before the call.
+    let wdays = days_of(weekly, "week_start")?;
+    let (ws, wd, wdur, wl, wdc, wlc) = (
+        f64_of(weekly, "sessions")?,
+        f64_of(weekly, "distance_m")?,
+        f64_of(weekly, "duration_s")?,
+        f64_of(weekly, "load")?,
+        f64_of(weekly, "distance_m_change_pct")?,
+        f64_of(weekly, "load_change_pct")?,
+    );
+    let upto = wdays.iter().rposition(|&x| x.is_some_and(|w| w < the_day)).map_or(0, |p| p + 1);
+    let last_12_weeks = (upto.saturating_sub(12)..upto)
+        .map(|j| {
+            let start = wdays[j].unwrap_or(0);
+            WeekRow {
+                week: iso_week(start),
+                week_start: day_label(start),
+                sessions: ws[j].unwrap_or(0.0) as i64,
+                distance_km: r1(wd[j].unwrap_or(0.0) / 1000.0),
+                duration_h: r1(wdur[j].unwrap_or(0.0) / 3600.0),
+                load: r1(wl[j].unwrap_or(0.0)),
+                distance_change_pct: wdc[j].map(r1),
+                load_change_pct: wlc[j].map(r1),
+            }
+        })
+        .collect();
+    Ok(Some(Report {
+        schema_version: SCHEMA_VERSION,
+        date: day_label(the_day),
+        call,
+        last_7_days,
+        last_12_weeks,
+    }))
+}
+
+fn headline(call: &str) -> &'static str {
+    match call {
+        "passive_recovery" => "PASSIVE RECOVERY (rest day)",
+        "active_recovery" => "ACTIVE RECOVERY (easy movement)",
+        _ => "TRAIN",
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("-".into(), |p| format!("{p:+.0}%"))
+}
+
+fn short_call(call: &str) -> &'static str {
+    match call {
+        "passive_recovery" => "rest",
+        "active_recovery" => "easy",
+        "train" => "train",
+        _ => "-",
+    }
+}
+
+/// `text` word-wrapped to 80 columns: the first line after `first`, the others after `rest`.
+fn wrap(first: &str, rest: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.chars().count() + 1 + word.chars().count() > 80 {
+            out += &line;
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line += word;
+        empty = false;
+    }
+    out + &line + "\n"
+}
+
+/// Plain text that fits 80 columns; `color` adds ANSI colour to the headline.
+pub fn text(r: &Report, color: bool) -> String {
+    let head = headline(&r.call.call);
+    let mut out = if color {
+        let c = match r.call.call.as_str() {
+            "passive_recovery" => "\x1b[1;31m",
+            "active_recovery" => "\x1b[1;33m",
+            _ => "\x1b[1;32m",
+        };
+        format!("restday {}  {c}{head}\x1b[0m\n", r.date)
+    } else {
+        format!("restday {}  {head}\n", r.date)
+    };
+    out += &wrap("", "", &r.call.explanation);
+    if let Some(c) = r.call.hr_ceiling_bpm {
+        out += &format!("Heart-rate ceiling: {c:.0} bpm\n");
+    }
+    if !r.call.evidence.is_empty() {
+        out += "\nWhy:\n";
+        for e in &r.call.evidence {
+            out += &wrap("  - ", "    ", e);
+        }
+    }
+    if !r.call.not_checked.is_empty() {
+        out += "\nNot checked:\n";
+        for e in &r.call.not_checked {
+            out += &wrap("  - ", "    ", e);
+        }
+    }
+    out += "\nLast 7 days\n";
+    out += &format!(
+        "{:<10} {:>4} {:>7} {:>6} {:>5}  {:<24} {:>5}\n",
+        "date", "sess", "km", "min", "load", "zones 1-5 (min)", "call"
+    );
+    for d in &r.last_7_days {
+        let z = d.zone_min.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join("/");
+        out += &format!(
+            "{:<10} {:>4} {:>7.1} {:>6.0} {:>5.0}  {:<24} {:>5}\n",
+            d.date,
+            d.sessions,
+            d.distance_km,
+            d.duration_min,
+            d.load,
+            z,
+            short_call(&d.call)
+        );
+    }
+    out += "\nLast 12 weeks\n";
+    out += &format!(
+        "{:<8} {:<10} {:>4} {:>7} {:>6} {:>6} {:>8} {:>8}\n",
+        "week", "starts", "sess", "km", "hours", "load", "km chg", "load chg"
+    );
+    for w in &r.last_12_weeks {
+        out += &format!(
+            "{:<8} {:<10} {:>4} {:>7.1} {:>6.1} {:>6.0} {:>8} {:>8}\n",
+            w.week,
+            w.week_start,
+            w.sessions,
+            w.distance_km,
+            w.duration_h,
+            w.load,
+            pct(w.distance_change_pct),
+            pct(w.load_change_pct)
+        );
+    }
+    out
+}
+
+/// GitHub-flavoured Markdown.
+pub fn markdown(r: &Report) -> String {
+    let mut out =
+        format!("# restday {}: {}\n\n{}\n", r.date, headline(&r.call.call), r.call.explanation);
+    if let Some(c) = r.call.hr_ceiling_bpm {
+        out += &format!("\nHeart-rate ceiling: **{c:.0} bpm**\n");
+    }
+    if !r.call.evidence.is_empty() {
+        out += "\n## Why\n\n";
+        for e in &r.call.evidence {
+            out += &format!("- {e}\n");
+        }
+    }
+    if !r.call.not_checked.is_empty() {
+        out += "\n## Not checked\n\n";
+        for e in &r.call.not_checked {
+            out += &format!("- {e}\n");
+        }
+    }
+    out += "\n## Last 7 days\n\n| date | sessions | km | min | load | zones 1-5 (min) | call |\n|---|---:|---:|---:|---:|---|---|\n";
+    for d in &r.last_7_days {
+        let z = d.zone_min.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(" / ");
+        out += &format!(
+            "| {} | {} | {:.1} | {:.0} | {:.0} | {z} | {} |\n",
+            d.date, d.sessions, d.distance_km, d.duration_min, d.load, d.call
+        );
+    }
+    out += "\n## Last 12 weeks\n\n| week | starts | sessions | km | hours | load | km change | load change |\n|---|---|---:|---:|---:|---:|---:|---:|\n";
+    for w in &r.last_12_weeks {
+        out += &format!(
+            "| {} | {} | {} | {:.1} | {:.1} | {:.0} | {} | {} |\n",
+            w.week,
+            w.week_start,
+            w.sessions,
+            w.distance_km,
+            w.duration_h,
+            w.load,
+            pct(w.distance_change_pct),
+            pct(w.load_change_pct)
+        );
+    }
+    out
+}
+
+/// Pretty-printed JSON, schema in `docs/report.md`.
+pub fn json(r: &Report) -> String {
+    serde_json::to_string_pretty(r).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_80_columns_with_an_indent() {
+        let text = "word ".repeat(30);
+        let out = wrap("  - ", "    ", text.trim());
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| l.len() <= 80));
+        assert!(lines[0].starts_with("  - word") && lines[1].starts_with("    word"));
+        assert_eq!(out.split_whitespace().filter(|w| *w == "word").count(), 30);
+    }
+}
