@@ -3,6 +3,7 @@
 
 mod util;
 
+mod browser;
 mod decode_values;
 mod exports;
 mod fuzz;

@@ -147,6 +147,7 @@ pub struct ReportArgs {
 pub enum ReportFormat {
     Text,
     Markdown,
+    Html,
     Json,
 }
 

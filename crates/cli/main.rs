@@ -123,6 +123,7 @@ fn write_report(
     let text = match r.format {
         args::ReportFormat::Text => restday_report::text(&report, color),
         args::ReportFormat::Markdown => restday_report::markdown(&report),
+        args::ReportFormat::Html => restday_report::html(&report),
         args::ReportFormat::Json => restday_report::json(&report),
     };
     match &r.out {

@@ -5,6 +5,11 @@
 //! The report reads `recovery.parquet`, `daily.parquet` and `weekly.parquet` as data frames and
 //! returns strings; it prints nothing and touches no file.
 
+mod html;
+pub mod svg;
+
+pub use html::html;
+
 use polars::prelude::{DataFrame, DataType, PolarsResult};
 use serde::Serialize;
 
@@ -19,6 +24,28 @@ pub struct Report {
     pub call: Call,
     pub last_7_days: Vec<DayRow>,
     pub last_12_weeks: Vec<WeekRow>,
+    /// Fitness (CTL), fatigue (ATL) and form (TSB) over the 120 days before `date`.
+    pub fitness_120_days: Vec<FitnessPoint>,
+    /// Resting HR and ln rMSSD against their 28-day baselines over the same days; empty when the
+    /// data has none.
+    pub wellness_120_days: Vec<WellnessPoint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FitnessPoint {
+    pub date: String,
+    pub ctl: f64,
+    pub atl: f64,
+    pub tsb: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WellnessPoint {
+    pub date: String,
+    pub resting_hr: Option<f64>,
+    pub resting_hr_baseline: Option<f64>,
+    pub ln_rmssd: Option<f64>,
+    pub ln_rmssd_baseline: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -56,6 +83,8 @@ pub struct WeekRow {
     pub load: f64,
     pub distance_change_pct: Option<f64>,
     pub load_change_pct: Option<f64>,
+    /// Hours in heart-rate zones 1 to 5.
+    pub zone_h: [f64; 5],
 }
 
 fn day_label(days: i32) -> String {
@@ -160,6 +189,8 @@ pub fn build(
         f64_of(weekly, "distance_m_change_pct")?,
         f64_of(weekly, "load_change_pct")?,
     );
+    let wzones: Vec<Vec<Option<f64>>> =
+        (1..=5).map(|k| f64_of(weekly, &format!("z{k}_s"))).collect::<PolarsResult<_>>()?;
     let upto = wdays.iter().rposition(|&x| x.is_some_and(|w| w < the_day)).map_or(0, |p| p + 1);
     let last_12_weeks = (upto.saturating_sub(12)..upto)
         .map(|j| {
@@ -173,15 +204,52 @@ pub fn build(
                 load: r1(wl[j].unwrap_or(0.0)),
                 distance_change_pct: wdc[j].map(r1),
                 load_change_pct: wlc[j].map(r1),
+                zone_h: std::array::from_fn(|k| r1(wzones[k][j].unwrap_or(0.0) / 3600.0)),
             }
         })
         .collect();
+    let (ctl, atl, tsb) = (f64_of(daily, "ctl")?, f64_of(daily, "atl")?, f64_of(daily, "tsb")?);
+    let window = |days: &[Option<i32>]| -> Vec<(i32, usize)> {
+        (the_day - 120..the_day)
+            .filter_map(|d| days.iter().position(|&x| x == Some(d)).map(|j| (d, j)))
+            .collect()
+    };
+    let fitness_120_days = window(&ddays)
+        .into_iter()
+        .map(|(d, j)| FitnessPoint {
+            date: day_label(d),
+            ctl: r1(ctl[j].unwrap_or(0.0)),
+            atl: r1(atl[j].unwrap_or(0.0)),
+            tsb: tsb[j].map(r1),
+        })
+        .collect();
+    let (rhr, rhr_base, ln, ln_base) = (
+        f64_of(recovery, "resting_hr")?,
+        f64_of(recovery, "resting_hr_baseline")?,
+        f64_of(recovery, "ln_rmssd")?,
+        f64_of(recovery, "ln_rmssd_baseline")?,
+    );
+    let r2 = |x: f64| (x * 100.0).round() / 100.0;
+    let wellness_120_days: Vec<WellnessPoint> = window(&rdays)
+        .into_iter()
+        .map(|(d, j)| WellnessPoint {
+            date: day_label(d),
+            resting_hr: rhr[j].map(r1),
+            resting_hr_baseline: rhr_base[j].map(r1),
+            ln_rmssd: ln[j].map(r2),
+            ln_rmssd_baseline: ln_base[j].map(r2),
+        })
+        .collect();
+    let any_wellness =
+        wellness_120_days.iter().any(|w| w.resting_hr.is_some() || w.ln_rmssd.is_some());
     Ok(Some(Report {
         schema_version: SCHEMA_VERSION,
         date: day_label(the_day),
         call,
         last_7_days,
         last_12_weeks,
+        fitness_120_days,
+        wellness_120_days: if any_wellness { wellness_120_days } else { Vec::new() },
     }))
 }
 
@@ -347,6 +415,38 @@ pub fn json(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::wrap;
+
+    #[test]
+    fn html_draws_the_wellness_charts_when_there_is_wellness() {
+        use crate::*;
+        let point = |d: &str, rhr: f64| WellnessPoint {
+            date: d.into(),
+            resting_hr: Some(rhr),
+            resting_hr_baseline: Some(50.0),
+            ln_rmssd: Some(4.1),
+            ln_rmssd_baseline: Some(4.0),
+        };
+        let r = Report {
+            schema_version: SCHEMA_VERSION,
+            date: "2024-05-03".into(),
+            call: Call {
+                call: "active_recovery".into(),
+                explanation: "Easy movement only <today>.".into(),
+                signs: vec!["hard_session".into()],
+                evidence: vec![],
+                hr_ceiling_bpm: Some(134.0),
+                not_checked: vec![],
+            },
+            last_7_days: vec![],
+            last_12_weeks: vec![],
+            fitness_120_days: vec![],
+            wellness_120_days: vec![point("2024-05-01", 50.0), point("2024-05-02", 56.0)],
+        };
+        let page = html(&r);
+        assert_eq!(page.matches("<svg").count(), 5);
+        assert!(page.contains("Heart-rate ceiling: <strong>134 bpm</strong>"));
+        assert!(page.contains("Easy movement only &lt;today&gt;."), "text is escaped");
+    }
 
     #[test]
     fn wraps_at_80_columns_with_an_indent() {
