@@ -111,62 +111,10 @@ fn latest_wellness_day(store: &Store, utc_offset_s: i32) -> anyhow::Result<Optio
     Ok(latest)
 }
 
-/// The call for one day of `recovery.parquet`, in words: the day after the latest data unless
-/// `date` (YYYY-MM-DD) says otherwise.
+/// The call for one day, in words: the day after the latest data unless `date` (YYYY-MM-DD)
+/// says otherwise.
 pub fn today(data_dir: &Path, date: Option<&str>, color: bool) -> anyhow::Result<String> {
-    let path = data_dir.join(RECOVERY);
-    let df = restday_store::read_parquet(&path)?.filter(|d| d.height() > 0).ok_or_else(|| {
-        anyhow::anyhow!("no {} yet; run `restday import EXPORT` first", path.display())
-    })?;
-    let days: Vec<Option<i32>> = df.column("date")?.cast(&DataType::Int32)?.i32()?.iter().collect();
-    let i = match date {
-        None => days.len() - 1,
-        Some(d) => {
-            let want = restday_source::journal::parse_day(d)
-                .ok_or_else(|| anyhow::anyhow!("--date {d:?} is not a date like 2024-05-01"))?;
-            days.iter().position(|&x| x == Some(want)).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no call for {d}: the data covers {} to {}",
-                    show_day(days[0]),
-                    show_day(days[days.len() - 1])
-                )
-            })?
-        }
-    };
-    let text = |c: &str| -> anyhow::Result<String> {
-        Ok(df.column(c)?.str()?.get(i).unwrap_or_default().to_string())
-    };
-    let call = text("call")?;
-    let headline = match call.as_str() {
-        "passive_recovery" => ("PASSIVE RECOVERY (rest day)", "\x1b[1;31m"),
-        "active_recovery" => ("ACTIVE RECOVERY (easy movement)", "\x1b[1;33m"),
-        _ => ("TRAIN", "\x1b[1;32m"),
-    };
-    let mut out = if color {
-        format!("{}  {}{}\x1b[0m\n", show_day(days[i]), headline.1, headline.0)
-    } else {
-        format!("{}  {}\n", show_day(days[i]), headline.0)
-    };
-    out += &format!("{}\n", text("explanation")?);
-    let evidence = text("evidence")?;
-    if !evidence.is_empty() {
-        out += "\nwhy:\n";
-        for e in evidence.split("; ") {
-            out += &format!("  - {e}\n");
-        }
-    }
-    if call == "active_recovery" {
-        let ceiling = df.column("hr_ceiling")?.f64()?.get(i).unwrap_or_default();
-        out += &format!("\nheart-rate ceiling: {ceiling:.0} bpm\n");
-    }
-    let unchecked = text("not_checked")?;
-    if !unchecked.is_empty() {
-        out += "\nnot checked:\n";
-        for e in unchecked.split("; ") {
-            out += &format!("  - {e}\n");
-        }
-    }
-    Ok(out)
+    Ok(restday_report::call_text(&report(data_dir, date)?, color))
 }
 
 /// The report for `date` (YYYY-MM-DD), or for the day after the latest data.
@@ -185,14 +133,20 @@ pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_rep
         ),
         None => None,
     };
-    restday_report::build(&recovery, &daily, &weekly, day)?
-        .ok_or_else(|| anyhow::anyhow!("no call for {}: outside the data", date.unwrap_or("-")))
-}
-
-fn show_day(d: Option<i32>) -> String {
-    d.map_or("-".into(), |d| {
-        (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d.into()))
-            .to_string()
+    restday_report::build(&recovery, &daily, &weekly, day)?.ok_or_else(|| {
+        let days: Vec<i32> = recovery
+            .column("date")
+            .and_then(|c| c.cast(&DataType::Int32))
+            .map(|c| c.i32().map(|d| d.iter().flatten().collect()).unwrap_or_default())
+            .unwrap_or_default();
+        let first = days.iter().copied().min().unwrap_or_default();
+        let last = days.iter().copied().max().unwrap_or_default();
+        anyhow::anyhow!(
+            "no call for {}: the data covers {} to {}",
+            date.unwrap_or("-"),
+            restday_report::day_label(first),
+            restday_report::day_label(last)
+        )
     })
 }
 
@@ -292,19 +246,14 @@ pub fn weekly_table(data_dir: &Path, n: usize) -> anyhow::Result<String> {
         "week", "starts", "sessions", "distance km", "run km", "bike km", "time", "load", "change"
     );
     for i in 0..df.height() {
-        let start = starts[i].map(|d| {
-            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d.into())
-        });
-        let label = start.map_or("-".to_string(), |s| {
-            let w = s.iso_week();
-            format!("{}-W{:02}", w.year(), w.week())
-        });
+        let label = starts[i].map_or("-".to_string(), restday_report::iso_week);
+        let start = starts[i].map_or("-".to_string(), restday_report::day_label);
         let secs = dur[i].unwrap_or(0.0) as i64;
         let time = format!("{}:{:02}", secs / 3600, secs % 3600 / 60);
         let ch = change[i].map_or("-".to_string(), |c| format!("{c:+.0}%"));
         out += &format!(
             "{label:<8}  {:<10} {:>8} {:>11.1} {:>7.1} {:>7.1} {:>7} {:>6.0} {:>7}\n",
-            start.map_or("-".to_string(), |s| s.to_string()),
+            start,
             sessions[i].unwrap_or(0.0),
             dist[i].unwrap_or(0.0) / 1000.0,
             run[i].unwrap_or(0.0) / 1000.0,
@@ -316,5 +265,3 @@ pub fn weekly_table(data_dir: &Path, n: usize) -> anyhow::Result<String> {
     }
     Ok(out)
 }
-
-use chrono::Datelike;

@@ -185,16 +185,14 @@ fn activities(rows: &[ActivityRow]) -> LazyFrame {
     DataFrame::new(n, cols).unwrap().lazy()
 }
 
+/// A column as text (dates as `YYYY-MM-DD`).
+fn strings(df: &DataFrame, c: &str) -> Vec<String> {
+    let col = df.column(c).unwrap().cast(&DataType::String).unwrap();
+    col.str().unwrap().iter().map(|s| s.unwrap().to_string()).collect()
+}
+
 fn dates(df: &DataFrame) -> Vec<String> {
-    df.column("date")
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|s| s.unwrap().to_string())
-        .collect()
+    strings(df, "date")
 }
 
 const DAY: i64 = 86_400_000;
@@ -297,19 +295,9 @@ fn local_dates_midnight_and_time_zones() {
     )
     .collect()
     .unwrap();
-    let local: Vec<String> = acts
-        .column("local_date")
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|s| s.unwrap().to_string())
-        .collect();
+    let local = strings(&acts, "local_date");
     assert_eq!(local, ["2024-05-01", "2024-05-04", "2024-05-06"]);
-    let src: Vec<&str> =
-        acts.column("offset_source").unwrap().str().unwrap().iter().map(|s| s.unwrap()).collect();
+    let src = strings(&acts, "offset_source");
     assert_eq!(src, ["file", "file", "profile"]);
 }
 
@@ -328,16 +316,7 @@ fn iso_week_boundaries_and_changes() {
     );
     let d = daily(acts, None).unwrap();
     let w = weekly(&d, WeekStart::Monday).unwrap();
-    let starts: Vec<String> = w
-        .column("week_start")
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|s| s.unwrap().to_string())
-        .collect();
+    let starts = strings(&w, "week_start");
     assert_eq!(starts, ["2024-12-23", "2024-12-30"]);
     assert_eq!(f64_of(&w, "distance_m"), [Some(10_000.0), Some(15_000.0)]);
     // +50 % on the week before.
@@ -345,16 +324,7 @@ fn iso_week_boundaries_and_changes() {
     // Weeks starting on Sunday put both days in one week, starting 2024-12-29; the calendar's
     // leading rest day, Saturday 12-28, falls in the week of 12-22.
     let w = weekly(&d, WeekStart::Sunday).unwrap();
-    let starts: Vec<String> = w
-        .column("week_start")
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|s| s.unwrap().to_string())
-        .collect();
+    let starts = strings(&w, "week_start");
     assert_eq!(starts, ["2024-12-22", "2024-12-29"]);
     assert_eq!(f64_of(&w, "distance_m"), [Some(0.0), Some(25_000.0)]);
 }

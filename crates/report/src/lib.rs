@@ -87,13 +87,15 @@ pub struct WeekRow {
     pub zone_h: [f64; 5],
 }
 
-fn day_label(days: i32) -> String {
+/// `YYYY-MM-DD` of a day counted from 1970-01-01.
+pub fn day_label(days: i32) -> String {
     (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
         + chrono::Duration::days(days.into()))
     .to_string()
 }
 
-fn iso_week(days: i32) -> String {
+/// The ISO week label (`2025-W43`) of a day counted from 1970-01-01.
+pub fn iso_week(days: i32) -> String {
     use chrono::Datelike;
     let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
         + chrono::Duration::days(days.into());
@@ -295,8 +297,9 @@ fn wrap(first: &str, rest: &str, text: &str) -> String {
     out + &line + "\n"
 }
 
-/// Plain text that fits 80 columns; `color` adds ANSI colour to the headline.
-pub fn text(r: &Report, color: bool) -> String {
+/// The day's call alone, as `restday today` prints it: date and call, the explanation, the
+/// ceiling of an active day, the evidence and what could not be checked. Fits 80 columns.
+pub fn call_text(r: &Report, color: bool) -> String {
     let head = headline(&r.call.call);
     let mut out = if color {
         let c = match r.call.call.as_str() {
@@ -304,9 +307,9 @@ pub fn text(r: &Report, color: bool) -> String {
             "active_recovery" => "\x1b[1;33m",
             _ => "\x1b[1;32m",
         };
-        format!("restday {}  {c}{head}\x1b[0m\n", r.date)
+        format!("{}  {c}{head}\x1b[0m\n", r.date)
     } else {
-        format!("restday {}  {head}\n", r.date)
+        format!("{}  {head}\n", r.date)
     };
     out += &wrap("", "", &r.call.explanation);
     if let Some(c) = r.call.hr_ceiling_bpm {
@@ -324,6 +327,12 @@ pub fn text(r: &Report, color: bool) -> String {
             out += &wrap("  - ", "    ", e);
         }
     }
+    out
+}
+
+/// Plain text that fits 80 columns; `color` adds ANSI colour to the headline.
+pub fn text(r: &Report, color: bool) -> String {
+    let mut out = format!("restday {}", call_text(r, color));
     out += "\nLast 7 days\n";
     out += &format!(
         "{:<10} {:>4} {:>7} {:>6} {:>5}  {:<24} {:>5}\n",
