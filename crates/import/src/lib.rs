@@ -410,12 +410,15 @@ impl Run<'_> {
                 let old = self.known.remove(i);
                 if let Some(pos) = commit.activities.iter().position(|(s, _)| s.id == old.id) {
                     commit.activities.remove(pos);
-                    for lr in commit.ledger.iter_mut().filter(|lr| lr.hash == old.hash) {
-                        lr.outcome = Outcome::Duplicate;
-                        lr.error = Some(format!("replaced by the richer copy {id}"));
-                        lr.activity_ids = Some(id.clone());
-                        self.summary.imported -= 1;
-                        self.summary.duplicates += 1;
+                    let rows = commit
+                        .ledger
+                        .iter_mut()
+                        .filter(|lr| lr.hash == old.hash && lr.outcome == Outcome::Imported);
+                    for lr in rows {
+                        if restday_model::replace_in_ledger_row(lr, &old.id, &id) {
+                            self.summary.imported -= 1;
+                            self.summary.duplicates += 1;
+                        }
                     }
                 } else {
                     commit.replaced.push((old.id, id.clone()));

@@ -316,6 +316,26 @@ pub struct JournalRow {
     pub note: Option<String>,
 }
 
+/// Records in a file's ledger row that its activity `old` was replaced by the richer copy
+/// `new`: the id leaves the row's list, and a row left with none becomes a duplicate of `new`.
+/// Returns whether the row became a duplicate.
+pub fn replace_in_ledger_row(row: &mut LedgerRow, old: &str, new: &str) -> bool {
+    let ids = row.activity_ids.as_deref().unwrap_or_default();
+    if !ids.split(',').any(|i| i == old) {
+        return false;
+    }
+    let rest: Vec<&str> = ids.split(',').filter(|i| !i.is_empty() && *i != old).collect();
+    if rest.is_empty() {
+        row.outcome = Outcome::Duplicate;
+        row.error = Some(format!("replaced by the richer copy {new}"));
+        row.activity_ids = Some(new.to_string());
+        true
+    } else {
+        row.activity_ids = Some(rest.join(","));
+        false
+    }
+}
+
 /// Builds the id of an activity: the first 16 hex digits of its file's content hash, then the
 /// leg. Stable across runs, so re-importing gives the same ids.
 pub fn activity_id(hash: &str, leg: u32) -> String {
@@ -334,6 +354,28 @@ mod tests {
             s.push(SampleRow { time_ms: t, ..SampleRow::default() });
         }
         assert_eq!(s.time_span(), Some((2_000, 9_000)));
+    }
+
+    #[test]
+    fn replacing_one_leg_keeps_the_file_imported() {
+        let mut row = LedgerRow {
+            path: "tri.fit".into(),
+            size: 1,
+            hash: "h".into(),
+            format: "fit".into(),
+            outcome: Outcome::Imported,
+            partial: false,
+            error: None,
+            activity_ids: Some("a-0,a-1".into()),
+            commit_id: 1,
+            seen_ms: 1,
+        };
+        assert!(!replace_in_ledger_row(&mut row, "a-1", "b-0"));
+        assert_eq!((row.outcome, row.activity_ids.as_deref()), (Outcome::Imported, Some("a-0")));
+        assert!(!replace_in_ledger_row(&mut row, "zz-9", "b-0"), "not this row's activity");
+        assert!(replace_in_ledger_row(&mut row, "a-0", "c-0"));
+        assert_eq!((row.outcome, row.activity_ids.as_deref()), (Outcome::Duplicate, Some("c-0")));
+        assert_eq!(row.error.as_deref(), Some("replaced by the richer copy c-0"));
     }
 
     #[test]

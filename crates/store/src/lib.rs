@@ -351,15 +351,10 @@ impl Store {
 
         // 4. The ledger, which makes the commit real.
         for (old, new) in &c.replaced {
-            for row in self.ledger.iter_mut() {
-                let ids = row.activity_ids.as_deref().unwrap_or_default();
-                if row.outcome == restday_model::Outcome::Imported
-                    && ids.split(',').any(|i| i == old)
-                {
-                    row.outcome = restday_model::Outcome::Duplicate;
-                    row.error = Some(format!("replaced by the richer copy {new}"));
-                    row.activity_ids = Some(new.clone());
-                }
+            let imported =
+                self.ledger.iter_mut().filter(|r| r.outcome == restday_model::Outcome::Imported);
+            for row in imported {
+                restday_model::replace_in_ledger_row(row, old, new);
             }
         }
         self.ledger.append(&mut c.ledger);
