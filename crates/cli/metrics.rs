@@ -121,9 +121,14 @@ pub fn today(data_dir: &Path, date: Option<&str>, color: bool) -> anyhow::Result
 pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_report::Report> {
     let read = |name: &str| -> anyhow::Result<DataFrame> {
         let path = data_dir.join(name);
-        restday_store::read_parquet(&path)?.filter(|d| d.height() > 0).ok_or_else(|| {
-            anyhow::anyhow!("no {} yet; run `restday import EXPORT` first", path.display())
-        })
+        match restday_store::read_parquet(&path)? {
+            Some(d) if d.height() > 0 => Ok(d),
+            Some(_) => bail!(
+                "no call yet: {} holds no activities; import an export with activity files",
+                data_dir.display()
+            ),
+            None => bail!("no {} yet; run `restday import EXPORT` first", path.display()),
+        }
     };
     let (recovery, daily, weekly) = (read(RECOVERY)?, read(DAILY)?, read(WEEKLY)?);
     let day = match date {
@@ -227,6 +232,9 @@ pub fn weekly_table(data_dir: &Path, n: usize) -> anyhow::Result<String> {
         bail!("no {} yet; run `restday import EXPORT` or `restday metrics` first", path.display());
     }
     let df = restday_store::read_parquet(&path)?.unwrap_or_default();
+    if df.height() == 0 {
+        bail!("no weeks yet: {} holds no activities", data_dir.display());
+    }
     let df = df.tail(Some(n));
     let get = |c: &str| -> anyhow::Result<Vec<Option<f64>>> {
         Ok(df.column(c)?.cast(&DataType::Float64)?.f64()?.iter().collect())
