@@ -106,3 +106,19 @@ fn an_edited_journal_replaces_the_entries_of_its_dates() {
         "one row per date, the later entry kept"
     );
 }
+
+#[test]
+fn without_activities_there_is_no_call_and_the_message_says_why() {
+    let env = Env::new();
+    let out = env.import(&[&data("export/fit/MonitoringFile.fit")]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = env.cmd().arg("today").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("holds no activities; import an export with activity files")
+    );
+    let out = env.cmd().arg("weekly").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no weeks yet"));
+}
