@@ -5,19 +5,26 @@
 use crate::util::{Env, data, root};
 use std::process::Command;
 
-fn chromium() -> &'static str {
-    for c in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
-        if std::path::Path::new(c).exists() {
-            return c;
-        }
+/// The browser, if installed. CI sets `RESTDAY_REQUIRE_BROWSER=1` (in `.ci/run`, which installs
+/// it), so there a missing browser fails the test; on a machine without one the test says it
+/// was skipped, and the README's test command still passes.
+fn chromium() -> Option<&'static str> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|c| std::path::Path::new(c).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("RESTDAY_REQUIRE_BROWSER").is_none(),
+            "no chromium: install Debian's chromium package (apt-get install chromium)"
+        );
+        eprintln!("skipped: no chromium here (apt-get install chromium to run this test)");
     }
-    panic!(
-        "no chromium: install Debian's chromium package (.ci/run does: apt-get install chromium)"
-    );
+    found
 }
 
 #[test]
 fn html_report_renders_in_headless_chromium() {
+    let Some(chromium) = chromium() else { return };
     let env = Env::new();
     assert_eq!(env.import(&[&data("export")]).status.code(), Some(0));
     let page = env.path("report.html");
@@ -36,7 +43,7 @@ fn html_report_renders_in_headless_chromium() {
 
     let profile = env.path("chromium-profile");
     let browser = |extra: &[&str]| {
-        Command::new(chromium())
+        Command::new(chromium)
             .args([
                 "--headless",
                 "--no-sandbox",
