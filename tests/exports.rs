@@ -107,6 +107,8 @@ fn garmin_export_imports_once() {
         ),
         "{stdout}"
     );
+    // Nothing was read again: every member's size and CRC-32 matched the ledger.
+    assert!(stdout.contains("; 0.0 MB in"), "{stdout}");
     assert!(env.table("imports.parquet").equals_missing(&before.0));
     assert!(env.table("activities.parquet").equals_missing(&before.1));
     assert_eq!(env.samples().height(), before.2);

@@ -417,3 +417,31 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_rerun_reads_only_files_whose_size_or_time_changed() {
+    let env = Env::new();
+    let gpx = env.write("in/run.gpx", &read("export/gpx/run.gpx"));
+    env.write("in/walk.fit", &read("export/fit/garmin-fenix-5-walk.fit"));
+    assert_eq!(env.import(&[&env.path("in")]).status.code(), Some(0));
+    let stdout = |o: std::process::Output| String::from_utf8_lossy(&o.stdout).to_string();
+
+    // Unchanged: nothing read.
+    let out = stdout(env.import(&[&env.path("in")]));
+    assert!(out.contains("2 already imported; 0 activities added; 0.0 MB in"), "{out}");
+
+    // Touched (new modification time, same bytes): read and hashed, but already known.
+    let f = std::fs::File::options().write(true).open(&gpx).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
+    let out = stdout(env.import(&[&env.path("in")]));
+    assert!(out.contains("2 already imported; 0 activities added; 0.1 MB in"), "{out}");
+    assert_eq!(env.table("imports.parquet").height(), 2);
+
+    // Changed bytes: a new version of the file, here the same activity again.
+    let mut bytes = read("export/gpx/run.gpx");
+    bytes.extend(b"\n");
+    std::fs::write(&gpx, bytes).unwrap();
+    let out = stdout(env.import(&[&env.path("in")]));
+    assert!(out.contains("0 imported, 1 duplicates"), "{out}");
+    assert_eq!(env.table("imports.parquet").height(), 3);
+}

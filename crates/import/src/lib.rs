@@ -183,10 +183,20 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         summary: Summary::default(),
     };
 
+    // Files whose path and fingerprint the ledger holds are not read at all.
+    let fingerprints: HashSet<(String, String)> = run
+        .store
+        .ledger()
+        .iter()
+        .filter_map(|r| Some((r.path.clone(), r.fingerprint.clone()?)))
+        .collect();
+    let seen = |path: &str, fingerprint: &str| {
+        fingerprints.contains(&(path.to_string(), fingerprint.to_string()))
+    };
     let mut batch: Vec<Found> = Vec::new();
     let mut batch_bytes = 0usize;
     let mut result = Ok(());
-    walk(&opts.inputs, &opts.limits, &mut |found| {
+    walk(&opts.inputs, &opts.limits, &seen, &mut |found| {
         if result.is_err() {
             return;
         }
@@ -218,7 +228,7 @@ impl Run<'_> {
         let work: Vec<Option<Work>> = batch
             .par_iter()
             .map(|found| {
-                let Found::File(SourceFile { path, kind, bytes }) = found else { return None };
+                let Found::File(SourceFile { path, kind, bytes, .. }) = found else { return None };
                 let hash = content_hash(bytes);
                 progress.file(path, bytes.len() as u64);
                 Some(if known.contains(&hash) {
@@ -237,10 +247,15 @@ impl Run<'_> {
         let mut labels_changed = false;
         for (found, work) in batch.into_iter().zip(work) {
             self.summary.seen += 1;
+            let fingerprint = match &found {
+                Found::File(f) if !f.fingerprint.is_empty() => Some(f.fingerprint.clone()),
+                _ => None,
+            };
             let row = |path: String, size: u64, hash: String, format: String, outcome| LedgerRow {
                 path,
                 size,
                 hash,
+                fingerprint: fingerprint.clone(),
                 format,
                 outcome,
                 partial: false,
@@ -250,6 +265,11 @@ impl Run<'_> {
                 seen_ms,
             };
             let ledger_row = match (found, work) {
+                (Found::Unchanged { path }, _) => {
+                    self.progress.file(&path, 0);
+                    self.summary.unchanged += 1;
+                    continue;
+                }
                 (Found::Skipped { path, size, ext }, _) => {
                     self.progress.file(&path, size);
                     if !self.unhashed.insert((path.clone(), size)) {
@@ -270,7 +290,9 @@ impl Run<'_> {
                     r.error = Some(reason);
                     r
                 }
-                (Found::File(_), Some(Work::Known)) | (Found::File(_), None) => {
+                (Found::File(f), Some(Work::Known)) | (Found::File(f), None) => {
+                    // Read and hashed, but the content is already in the ledger.
+                    self.summary.bytes += f.bytes.len() as u64;
                     self.summary.unchanged += 1;
                     continue;
                 }

@@ -285,6 +285,10 @@ pub struct LedgerRow {
     pub size: u64,
     /// Hex content hash of the decompressed bytes.
     pub hash: String,
+    /// Identifies this version of the file without reading it (size and modification time on
+    /// disk, size and CRC-32 in an archive); a later import skips a file whose path and
+    /// fingerprint it finds here.
+    pub fingerprint: Option<String>,
     /// `fit`, `gpx`, `tcx`, or the file's extension for unsupported files.
     pub format: String,
     pub outcome: Outcome,
@@ -362,6 +366,7 @@ mod tests {
             path: "tri.fit".into(),
             size: 1,
             hash: "h".into(),
+            fingerprint: None,
             format: "fit".into(),
             outcome: Outcome::Imported,
             partial: false,

@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! use restday_source::{walk, Found, Limits};
-//! walk(&["export.zip".into()], &Limits::default(), &mut |found| {
+//! walk(&["export.zip".into()], &Limits::default(), &restday_source::nothing_seen, &mut |found| {
 //!     if let Found::File(f) = found {
 //!         println!("{} ({} bytes)", f.path, f.bytes.len());
 //!     }
@@ -44,6 +44,19 @@ pub struct SourceFile {
     pub path: String,
     pub kind: Kind,
     pub bytes: Vec<u8>,
+    /// What identifies this version of the file without reading it: size and modification
+    /// time on disk (`fs:<size>:<mtime ns>`), size and CRC-32 in an archive
+    /// (`zip:<size>:<crc>`). Empty when there is none.
+    pub fingerprint: String,
+}
+
+/// Asks whether a file with this path and fingerprint was seen before; the walk does not read
+/// such a file and reports it as [`Found::Unchanged`].
+pub type Seen<'a> = &'a dyn Fn(&str, &str) -> bool;
+
+/// A [`Seen`] that knows nothing: every file is read.
+pub fn nothing_seen(_: &str, _: &str) -> bool {
+    false
 }
 
 /// What the walk found.
@@ -61,6 +74,10 @@ pub enum Found {
         path: String,
         size: u64,
         reason: String,
+    },
+    /// A file the [`Seen`] callback knows, by path and fingerprint: not read.
+    Unchanged {
+        path: String,
     },
 }
 
@@ -132,13 +149,13 @@ fn extension(name: &str) -> String {
 /// Walks every input (folders recursively, archives, plain files) and calls `visit` for each
 /// file found, in a stable order: inputs as given, folder entries sorted by name, archive
 /// members in archive order.
-pub fn walk(inputs: &[PathBuf], limits: &Limits, visit: &mut dyn FnMut(Found)) {
+pub fn walk(inputs: &[PathBuf], limits: &Limits, seen: Seen, visit: &mut dyn FnMut(Found)) {
     for input in inputs {
         if input.is_dir() {
             let walker = walkdir::WalkDir::new(input).follow_links(true).sort_by_file_name();
             for entry in walker {
                 match entry {
-                    Ok(e) if e.file_type().is_file() => visit_path(e.path(), limits, visit),
+                    Ok(e) if e.file_type().is_file() => visit_path(e.path(), limits, seen, visit),
                     Ok(_) => {}
                     Err(err) => {
                         let path = err.path().unwrap_or(input).display().to_string();
@@ -147,19 +164,20 @@ pub fn walk(inputs: &[PathBuf], limits: &Limits, visit: &mut dyn FnMut(Found)) {
                 }
             }
         } else {
-            visit_path(input, limits, visit);
+            visit_path(input, limits, seen, visit);
         }
     }
 }
 
-fn visit_path(path: &Path, limits: &Limits, visit: &mut dyn FnMut(Found)) {
+fn visit_path(path: &Path, limits: &Limits, seen: Seen, visit: &mut dyn FnMut(Found)) {
     let display = path.display().to_string();
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let meta = std::fs::metadata(path).ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
     let (kind, gz, zip) = classify(&display);
     let open = || File::open(path).map_err(|e| format!("cannot open: {e}"));
     if zip {
         match open() {
-            Ok(f) => walk_archive(f, &display, limits, visit),
+            Ok(f) => walk_archive(f, &display, limits, seen, visit),
             Err(reason) => visit(Found::Error { path: display, size, reason }),
         }
         return;
@@ -168,11 +186,20 @@ fn visit_path(path: &Path, limits: &Limits, visit: &mut dyn FnMut(Found)) {
         visit(Found::Skipped { ext: extension(&display), path: display, size });
         return;
     };
+    let mtime = meta
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let fingerprint = format!("fs:{size}:{mtime}");
+    if seen(&display, &fingerprint) {
+        visit(Found::Unchanged { path: display });
+        return;
+    }
     let read = open().and_then(|f| {
         if gz { gunzip(f, limits) } else { read_capped(f, size, limits.max_file_bytes) }
     });
     visit(match read {
-        Ok(bytes) => Found::File(SourceFile { path: display, kind, bytes }),
+        Ok(bytes) => Found::File(SourceFile { path: display, kind, bytes, fingerprint }),
         Err(reason) => Found::Error { path: display, size, reason },
     });
 }
@@ -184,7 +211,7 @@ pub fn walk_bytes(name: &str, bytes: Vec<u8>, limits: &Limits, visit: &mut dyn F
     let (kind, gz, zip) = classify(name);
     let size = bytes.len() as u64;
     if zip {
-        walk_archive(Cursor::new(bytes), name, limits, visit);
+        walk_archive(Cursor::new(bytes), name, limits, &nothing_seen, visit);
         return;
     }
     let Some(kind) = kind else {
@@ -193,7 +220,12 @@ pub fn walk_bytes(name: &str, bytes: Vec<u8>, limits: &Limits, visit: &mut dyn F
     };
     let read = if gz { gunzip(Cursor::new(bytes), limits) } else { Ok(bytes) };
     visit(match read {
-        Ok(bytes) => Found::File(SourceFile { path: name.to_string(), kind, bytes }),
+        Ok(bytes) => Found::File(SourceFile {
+            path: name.to_string(),
+            kind,
+            bytes,
+            fingerprint: String::new(),
+        }),
         Err(reason) => Found::Error { path: name.to_string(), size, reason },
     });
 }
@@ -204,11 +236,13 @@ fn walk_archive<R: Read + Seek>(
     reader: R,
     path: &str,
     limits: &Limits,
+    seen: Seen,
     visit: &mut dyn FnMut(Found),
 ) {
     let mut budget = limits.max_archive_bytes;
-    let walked =
-        catch_unwind(AssertUnwindSafe(|| walk_zip(reader, path, 1, limits, &mut budget, visit)));
+    let walked = catch_unwind(AssertUnwindSafe(|| {
+        walk_zip(reader, path, 1, limits, seen, &mut budget, visit)
+    }));
     if walked.is_err() {
         visit(Found::Error {
             path: path.to_string(),
@@ -248,6 +282,7 @@ fn walk_zip<R: Read + Seek>(
     zip_path: &str,
     depth: usize,
     limits: &Limits,
+    seen: Seen,
     budget: &mut u64,
     visit: &mut dyn FnMut(Found),
 ) {
@@ -303,6 +338,13 @@ fn walk_zip<R: Read + Seek>(
             });
             continue;
         }
+        // The central directory gives size and CRC-32 without decompressing: a member seen
+        // before with both the same is not read again.
+        let fingerprint = format!("zip:{size}:{:08x}", member.crc32());
+        if !zip && seen(&path, &fingerprint) {
+            visit(Found::Unchanged { path });
+            continue;
+        }
         let compressed = member.compressed_size().max(1);
         if size > limits.ratio_floor_bytes && size / compressed > limits.max_ratio {
             visit(Found::Error {
@@ -342,7 +384,7 @@ fn walk_zip<R: Read + Seek>(
             }
         };
         if zip {
-            walk_zip(Cursor::new(bytes), &path, depth + 1, limits, budget, visit);
+            walk_zip(Cursor::new(bytes), &path, depth + 1, limits, seen, budget, visit);
             continue;
         }
         let bytes = if gz {
@@ -357,7 +399,7 @@ fn walk_zip<R: Read + Seek>(
             bytes
         };
         if let Some(kind) = kind {
-            visit(Found::File(SourceFile { path, kind, bytes }));
+            visit(Found::File(SourceFile { path, kind, bytes, fingerprint }));
         }
     }
 }
@@ -408,6 +450,7 @@ mod tests {
                 Found::File(f) => format!("file {}", f.path),
                 Found::Skipped { path, .. } => format!("skipped {path}"),
                 Found::Error { path, reason, .. } => format!("error {path}: {reason}"),
+                Found::Unchanged { path } => format!("unchanged {path}"),
             })
         });
         out

@@ -245,6 +245,7 @@ pub fn ledger_frame(rows: &[LedgerRow]) -> PolarsResult<DataFrame> {
             Column::new("path".into(), s(|r| Some(r.path.clone()))),
             Column::new("size".into(), rows.iter().map(|r| r.size as i64).collect::<Vec<_>>()),
             Column::new("hash".into(), s(|r| Some(r.hash.clone()))),
+            Column::new("fingerprint".into(), s(|r| r.fingerprint.clone())),
             Column::new("format".into(), s(|r| Some(r.format.clone()))),
             Column::new("outcome".into(), s(|r| Some(r.outcome.as_str().to_string()))),
             Column::new("partial".into(), rows.iter().map(|r| r.partial).collect::<Vec<_>>()),
@@ -266,11 +267,14 @@ pub fn ledger_from_frame(df: &DataFrame) -> PolarsResult<Vec<LedgerRow>> {
         strs(df, "activity_ids")?,
     );
     let (commit, seen) = (i64s(df, "commit_id")?, i64s(df, "seen_at")?);
+    // Ledgers written before fingerprints existed lack the column: every file is then read once.
+    let fingerprint = strs(df, "fingerprint").unwrap_or_else(|_| vec![None; df.height()]);
     Ok((0..df.height())
         .map(|i| LedgerRow {
             path: path[i].clone().unwrap_or_default(),
             size: size[i].unwrap_or(0).max(0) as u64,
             hash: hash[i].clone().unwrap_or_default(),
+            fingerprint: fingerprint[i].clone(),
             format: format[i].clone().unwrap_or_default(),
             outcome: outcome[i].as_deref().and_then(Outcome::parse).unwrap_or(Outcome::Failed),
             partial: partial[i].unwrap_or(false),
