@@ -436,6 +436,17 @@ fn a_rerun_reads_only_files_whose_size_or_time_changed() {
     let out = stdout(env.import(&[&env.path("in")]));
     assert!(out.contains("2 already imported; 0 activities added; 0.1 MB in"), "{out}");
     assert_eq!(env.table("imports.parquet").height(), 2);
+    // ... and its new fingerprint is kept: the next run reads nothing.
+    let out = stdout(env.import(&[&env.path("in")]));
+    assert!(out.contains("2 already imported; 0 activities added; 0.0 MB in"), "{out}");
+
+    // A copy under another name: read, known by content, recorded once as a duplicate.
+    std::fs::copy(&gpx, env.path("in/copy.gpx")).unwrap();
+    let out = stdout(env.import(&[&env.path("in")]));
+    assert!(out.contains("3 files seen: 0 imported, 1 duplicates"), "{out}");
+    let out = stdout(env.import(&[&env.path("in")]));
+    assert!(out.contains("3 already imported; 0 activities added; 0.0 MB in"), "{out}");
+    assert_eq!(env.table("imports.parquet").height(), 3);
 
     // Changed bytes: a new version of the file, here the same activity again.
     let mut bytes = read("export/gpx/run.gpx");
@@ -443,5 +454,5 @@ fn a_rerun_reads_only_files_whose_size_or_time_changed() {
     std::fs::write(&gpx, bytes).unwrap();
     let out = stdout(env.import(&[&env.path("in")]));
     assert!(out.contains("0 imported, 1 duplicates"), "{out}");
-    assert_eq!(env.table("imports.parquet").height(), 3);
+    assert_eq!(env.table("imports.parquet").height(), 4);
 }

@@ -130,6 +130,8 @@ struct Run<'a> {
     hashes: HashSet<String>,
     /// Files without a hash (skipped, unreadable) by path and size.
     unhashed: HashSet<(String, u64)>,
+    /// (path, hash) of every ledger row, to tell a touched file from a copy elsewhere.
+    ledger_paths: HashSet<(String, String)>,
     known: Vec<Known>,
     /// Names and types from Strava's activities.csv, by the activity file's path.
     labels: Vec<(String, Option<String>, Option<String>)>,
@@ -138,7 +140,8 @@ struct Run<'a> {
 
 /// The result of the parallel stage for one file.
 enum Work {
-    Known,
+    /// Content the ledger already holds, by this hash.
+    Known(String),
     Decoded(String, Result<Decoded, restday_decode::DecodeError>),
     Csv(String, Result<Sidecar, String>),
 }
@@ -173,11 +176,13 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
             richness: (richness_of(&a.format), a.sample_count),
         })
         .collect();
+    let ledger_paths = store.ledger().iter().map(|r| (r.path.clone(), r.hash.clone())).collect();
     let mut run = Run {
         store,
         progress,
         hashes,
         unhashed,
+        ledger_paths,
         known,
         labels: Vec::new(),
         summary: Summary::default(),
@@ -232,7 +237,7 @@ impl Run<'_> {
                 let hash = content_hash(bytes);
                 progress.file(path, bytes.len() as u64);
                 Some(if known.contains(&hash) {
-                    Work::Known
+                    Work::Known(hash)
                 } else if let Some(format) = format_of(*kind) {
                     Work::Decoded(hash, decode_within(format, bytes.clone(), timeout))
                 } else if *kind == Kind::Journal {
@@ -290,9 +295,25 @@ impl Run<'_> {
                     r.error = Some(reason);
                     r
                 }
-                (Found::File(f), Some(Work::Known)) | (Found::File(f), None) => {
+                (Found::File(f), Some(Work::Known(hash))) => {
                     // Read and hashed, but the content is already in the ledger.
                     self.summary.bytes += f.bytes.len() as u64;
+                    if self.ledger_paths.contains(&(f.path.clone(), hash.clone())) {
+                        // The same file, touched: remember its new fingerprint so the next
+                        // run does not read it again.
+                        if let Some(fp) = fingerprint {
+                            commit.fingerprints.push((f.path.clone(), fp));
+                        }
+                        self.summary.unchanged += 1;
+                        continue;
+                    }
+                    let format = format_of(f.kind).map_or("csv", |x| x.as_str()).to_string();
+                    let mut r =
+                        row(f.path.clone(), f.bytes.len() as u64, hash, format, Outcome::Duplicate);
+                    r.error = Some("same content as a file imported before".into());
+                    r
+                }
+                (Found::File(_), None) => {
                     self.summary.unchanged += 1;
                     continue;
                 }
@@ -355,9 +376,12 @@ impl Run<'_> {
             if ledger_row.outcome == Outcome::Failed || ledger_row.partial {
                 self.progress.problem(&ledger_row);
             }
+            if !ledger_row.hash.is_empty() {
+                self.ledger_paths.insert((ledger_row.path.clone(), ledger_row.hash.clone()));
+            }
             commit.ledger.push(ledger_row);
         }
-        if commit.ledger.is_empty() && !labels_changed {
+        if commit.ledger.is_empty() && commit.fingerprints.is_empty() && !labels_changed {
             return Ok(());
         }
         self.summary.activities_added += commit.activities.len();

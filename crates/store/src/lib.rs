@@ -116,6 +116,8 @@ pub struct Commit {
     /// Stored activities that a richer copy replaces: removed with their samples, and their
     /// ledger rows turned into duplicates of the activity that replaces them.
     pub replaced: Vec<(String, String)>,
+    /// New fingerprints for files already in the ledger (touched, same content), by path.
+    pub fingerprints: Vec<(String, String)>,
     /// Journal entries; an entry replaces a stored one for the same date.
     pub journal: Vec<restday_model::JournalRow>,
     /// Names and types to attach to stored activities, by source path; they replace what the
@@ -355,6 +357,15 @@ impl Store {
                 self.ledger.iter_mut().filter(|r| r.outcome == restday_model::Outcome::Imported);
             for row in imported {
                 restday_model::replace_in_ledger_row(row, old, new);
+            }
+        }
+        if !c.fingerprints.is_empty() {
+            let new: std::collections::HashMap<&str, &str> =
+                c.fingerprints.iter().map(|(p, f)| (p.as_str(), f.as_str())).collect();
+            for row in self.ledger.iter_mut() {
+                if let Some(fp) = new.get(row.path.as_str()) {
+                    row.fingerprint = Some(fp.to_string());
+                }
             }
         }
         self.ledger.append(&mut c.ledger);
