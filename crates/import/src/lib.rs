@@ -48,7 +48,9 @@ impl Options {
             data_dir,
             inputs,
             limits: Limits::default(),
-            batch_bytes: 64 << 20,
+            // Small enough to keep memory flat, large enough that a commit's fixed cost (the
+            // ledger and activity table rewritten) stays small against the decoding.
+            batch_bytes: 16 << 20,
             // Real files decode in milliseconds; a minute means something is wrong.
             decode_timeout: Duration::from_secs(60),
         }
@@ -230,27 +232,49 @@ impl Run<'_> {
         // Hash and decode in parallel; files the ledger knows are not decoded.
         let known = &self.hashes;
         let progress = self.progress;
-        let work: Vec<Option<Work>> = batch
-            .par_iter()
-            .map(|found| {
-                let Found::File(SourceFile { path, kind, bytes, .. }) = found else { return None };
-                let hash = content_hash(bytes);
-                progress.file(path, bytes.len() as u64);
-                Some(if known.contains(&hash) {
+        // Hash in parallel, then decode in parallel only the first copy of each content the
+        // ledger does not know; the bytes move into the decode, so a batch is held once.
+        let hashed: Vec<(Found, Vec<u8>, String)> = batch
+            .into_par_iter()
+            .map(|found| match found {
+                Found::File(mut f) => {
+                    let bytes = std::mem::take(&mut f.bytes);
+                    let hash = content_hash(&bytes);
+                    progress.file(&f.path, bytes.len() as u64);
+                    (Found::File(f), bytes, hash)
+                }
+                other => (other, Vec::new(), String::new()),
+            })
+            .collect();
+        let mut first_copy = HashSet::new();
+        let decode_this: Vec<bool> = hashed
+            .iter()
+            .map(|(found, _, hash)| {
+                matches!(found, Found::File(_)) && !known.contains(hash) && first_copy.insert(hash)
+            })
+            .collect();
+        let results: Vec<(Found, Option<Work>, u64)> = hashed
+            .into_par_iter()
+            .zip(decode_this)
+            .map(|((found, bytes, hash), decode)| {
+                let Found::File(f) = &found else { return (found, None, 0) };
+                let size = bytes.len() as u64;
+                let work = if !decode {
                     Work::Known(hash)
-                } else if let Some(format) = format_of(*kind) {
-                    Work::Decoded(hash, decode_within(format, bytes.clone(), timeout))
-                } else if *kind == Kind::Journal {
-                    Work::Csv(hash, journal::parse_journal_csv(bytes).map(Sidecar::Journal))
+                } else if let Some(format) = format_of(f.kind) {
+                    Work::Decoded(hash, decode_within(format, bytes, timeout))
+                } else if f.kind == Kind::Journal {
+                    Work::Csv(hash, journal::parse_journal_csv(&bytes).map(Sidecar::Journal))
                 } else {
-                    Work::Csv(hash, strava::parse_activities_csv(bytes).map(Sidecar::Strava))
-                })
+                    Work::Csv(hash, strava::parse_activities_csv(&bytes).map(Sidecar::Strava))
+                };
+                (found, Some(work), size)
             })
             .collect();
 
         let mut commit = Commit::default();
         let mut labels_changed = false;
-        for (found, work) in batch.into_iter().zip(work) {
+        for (found, work, size) in results {
             self.summary.seen += 1;
             let fingerprint = match &found {
                 Found::File(f) if !f.fingerprint.is_empty() => Some(f.fingerprint.clone()),
@@ -297,7 +321,7 @@ impl Run<'_> {
                 }
                 (Found::File(f), Some(Work::Known(hash))) => {
                     // Read and hashed, but the content is already in the ledger.
-                    self.summary.bytes += f.bytes.len() as u64;
+                    self.summary.bytes += size;
                     if self.ledger_paths.contains(&(f.path.clone(), hash.clone())) {
                         // The same file, touched: remember its new fingerprint so the next
                         // run does not read it again.
@@ -308,9 +332,9 @@ impl Run<'_> {
                         continue;
                     }
                     let format = format_of(f.kind).map_or("csv", |x| x.as_str()).to_string();
-                    let mut r =
-                        row(f.path.clone(), f.bytes.len() as u64, hash, format, Outcome::Duplicate);
-                    r.error = Some("same content as a file imported before".into());
+                    let mut r = row(f.path.clone(), size, hash, format, Outcome::Duplicate);
+                    // x.fit and x.fit.gz, or the same file in two exports.
+                    r.error = Some("same content as another file already recorded".into());
                     r
                 }
                 (Found::File(_), None) => {
@@ -318,18 +342,9 @@ impl Run<'_> {
                     continue;
                 }
                 (Found::File(f), Some(Work::Csv(hash, parsed))) => {
-                    self.summary.bytes += f.bytes.len() as u64;
-                    if !self.hashes.insert(hash.clone()) {
-                        self.summary.unchanged += 1;
-                        continue;
-                    }
-                    let mut r = row(
-                        f.path.clone(),
-                        f.bytes.len() as u64,
-                        hash,
-                        "csv".into(),
-                        Outcome::Imported,
-                    );
+                    self.summary.bytes += size;
+                    self.hashes.insert(hash.clone());
+                    let mut r = row(f.path.clone(), size, hash, "csv".into(), Outcome::Imported);
                     match parsed {
                         Ok(Sidecar::Strava(rows)) => {
                             let root = strava::export_root(&f.path);
@@ -347,21 +362,10 @@ impl Run<'_> {
                     r
                 }
                 (Found::File(f), Some(Work::Decoded(hash, decoded))) => {
-                    self.summary.bytes += f.bytes.len() as u64;
-                    if !self.hashes.insert(hash.clone()) {
-                        // The same bytes twice in this run (x.fit and x.fit.gz, say).
-                        let mut r = row(
-                            f.path,
-                            f.bytes.len() as u64,
-                            hash,
-                            format_of(f.kind).map_or("", |x| x.as_str()).into(),
-                            Outcome::Duplicate,
-                        );
-                        r.error = Some("same content as a file seen earlier in this import".into());
-                        r
-                    } else {
-                        self.decoded(&f, hash, decoded, row, &mut commit)
-                    }
+                    self.summary.bytes += size;
+                    // Only the first copy of a content is decoded, so the hash is new here.
+                    self.hashes.insert(hash.clone());
+                    self.decoded(&f, size, hash, decoded, row, &mut commit)
                 }
             };
             match ledger_row.outcome {
@@ -395,19 +399,14 @@ impl Run<'_> {
     fn decoded(
         &mut self,
         f: &SourceFile,
+        size: u64,
         hash: String,
         decoded: Result<Decoded, restday_decode::DecodeError>,
         row: impl Fn(String, u64, String, String, Outcome) -> LedgerRow,
         commit: &mut Commit,
     ) -> LedgerRow {
         let format = format_of(f.kind).map_or("", |x| x.as_str()).to_string();
-        let mut r = row(
-            f.path.clone(),
-            f.bytes.len() as u64,
-            hash.clone(),
-            format.clone(),
-            Outcome::Imported,
-        );
+        let mut r = row(f.path.clone(), size, hash.clone(), format.clone(), Outcome::Imported);
         let d = match decoded {
             Ok(d) => d,
             Err(e) => {
@@ -473,10 +472,9 @@ impl Run<'_> {
             }
             self.known.push(me);
             kept_ids.push(id.clone());
-            let samples = a.samples.clone();
-            let sample_count = samples.len() as i64;
             let mut activity = a;
-            activity.samples = Default::default();
+            let samples = std::mem::take(&mut activity.samples);
+            let sample_count = samples.len() as i64;
             commit.activities.push((
                 StoredActivity {
                     id,
