@@ -1,6 +1,7 @@
 //! Criterion benches of the import stages, with throughput in bytes:
 //! - `decode_fit`: every FIT file in `data/export/fit`, decoded on one core;
 //! - `decode_xml`: the GPX and TCX files in `data/export`;
+//! - `scan_fit_records`: the same FIT files through the zero-copy record scanner;
 //! - `import`: a whole `restday` import of `data/export` into a fresh data folder.
 //!
 //! Run with `cargo bench --bench import` (or `just bench`).
@@ -54,6 +55,21 @@ fn bench_decode(c: &mut Criterion) {
     }
 }
 
+fn bench_fast_fit(c: &mut Criterion) {
+    let inputs = files(&export(), &["fit"]);
+    let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+    let mut g = c.benchmark_group("scan_fit_records");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("data/export, zero-copy scanner", |b| {
+        b.iter(|| {
+            for (_, bytes) in &inputs {
+                std::hint::black_box(restday_decode::fast::scan_records(bytes).ok());
+            }
+        })
+    });
+    g.finish();
+}
+
 fn bench_import(c: &mut Criterion) {
     let bytes: usize = files(&export(), &["fit", "gpx", "tcx"]).iter().map(|(_, b)| b.len()).sum();
     let mut g = c.benchmark_group("import");
@@ -73,5 +89,5 @@ fn bench_import(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_decode, bench_import);
+criterion_group!(benches, bench_decode, bench_fast_fit, bench_import);
 criterion_main!(benches);

@@ -111,6 +111,8 @@ struct Tally {
     /// Panics caught inside a decoder (recorded as failed files, never a crash).
     caught_panics: Vec<(PathBuf, String)>,
     timeouts: Vec<PathBuf>,
+    /// Panics in the zero-copy FIT scanner.
+    scanner_panics: Vec<PathBuf>,
 }
 
 fn fuzz_decoder(
@@ -125,6 +127,13 @@ fn fuzz_decoder(
         let pick = rng.below(seeds.len());
         let input = mutate(rng, &seeds[pick]);
         t.tried += 1;
+        if format == Format::Fit {
+            // The zero-copy scanner is ours alone: it must not panic at all.
+            let scanned = std::panic::catch_unwind(|| restday_decode::fast::scan_records(&input));
+            if scanned.is_err() {
+                t.scanner_panics.push(save_finding(&format!("scanner-panic-{i}.fit"), &input));
+            }
+        }
         match decode_within(format, input.clone(), Duration::from_secs(10)) {
             Ok(_) => t.ok += 1,
             Err(DecodeError::Panic(msg)) => {
@@ -165,6 +174,7 @@ fn fuzz_fit_decoder() {
     );
     report("FIT", &t);
     assert!(t.timeouts.is_empty(), "decodes that hung: {:?}", t.timeouts);
+    assert!(t.scanner_panics.is_empty(), "the fast scanner panicked: {:?}", t.scanner_panics);
     // fitparser panics on some inputs; each is caught and becomes a failed ledger row. The
     // regression corpus holds the ones found so far, and the checks before fitparser keep the
     // known kinds away from it.

@@ -266,6 +266,9 @@ struct Collected {
     /// Open sleep stage: its start and level, closed by the next one.
     sleep_open: Option<(i64, f64)>,
     messages: usize,
+    /// The 12-bit distance counter of `compressed_speed_distance`: its last value and the
+    /// running total in 1/16 m.
+    compressed_distance: Option<(u32, u64)>,
 }
 
 impl Collected {
@@ -294,7 +297,27 @@ impl Collected {
                     (m, p) => m.or(p),
                 };
             }
-            MesgNum::Record => self.samples.push(record_row(&f)),
+            MesgNum::Record => {
+                let mut row = record_row(&f);
+                if let Some(Value::Array(parts)) = f.get("compressed_speed_distance") {
+                    // fitparser expands this field by adding up the raw 12-bit counters, which
+                    // overshoots (93.7 km for a 10.2 km run); the FIT profile accumulates the
+                    // counter's differences, rolling over at 4096.
+                    let b: Vec<u32> = parts.iter().filter_map(num).map(|x| x as u32).collect();
+                    if b.len() == 3 {
+                        let raw = b[0] | b[1] << 8 | b[2] << 16;
+                        let d = (raw >> 12) & 0xFFF;
+                        let total = match self.compressed_distance {
+                            None => u64::from(d),
+                            Some((last, total)) => total + u64::from(d.wrapping_sub(last) & 0xFFF),
+                        };
+                        self.compressed_distance = Some((d, total));
+                        row.distance_m = Some(total as f64 / 16.0);
+                        row.speed_m_s = Some(f64::from(raw & 0xFFF) / 100.0);
+                    }
+                }
+                self.samples.push(row);
+            }
             MesgNum::Session => self.sessions.push(session(&f)),
             MesgNum::Activity => {
                 let utc = f.get("timestamp").and_then(|v| match v {
@@ -474,6 +497,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let mut processor = FitStreamProcessor::new();
     processor.add_option(DecodeOption::SkipHeaderCrcValidation);
     processor.add_option(DecodeOption::SkipDataCrcValidation);
+    // Keep composite fields as they are in the file, so compressed_speed_distance can be
+    // expanded correctly here (see the record handling).
+    processor.add_option(DecodeOption::KeepCompositeFields);
     let mut collected = Collected::default();
     let mut input = &bytes[..usable];
     // Where the current segment's data ends. fitparser reads a header wherever it finds itself

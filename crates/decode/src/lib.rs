@@ -21,6 +21,7 @@
 //! ```
 
 mod error;
+pub mod fast;
 pub mod fit;
 pub mod gpx;
 pub mod tcx;
