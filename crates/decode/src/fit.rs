@@ -561,6 +561,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         match obj {
             FitObject::Crc(_) => {
                 processor.reset();
+                // Accumulated fields start again in each chained segment, as in fitparser.
+                collected.compressed_distance = None;
                 expect_header = true;
             }
             FitObject::DataMessage(msg) => match processor.decode_message(msg) {
