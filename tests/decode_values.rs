@@ -378,3 +378,31 @@ fn compressed_speed_distance_accumulates_like_the_profile() {
     assert!((last - 10_248.69).abs() < 0.01, "{last}");
     assert_eq!(s.len(), 755);
 }
+
+#[test]
+fn inspect_lists_every_message_with_profile_names() {
+    let env = crate::util::Env::new();
+    let out =
+        env.cmd().arg("inspect").arg(data("export/fit/garmin-fenix-5-run.fit")).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    // fitdecode counts 21 record messages in this file (expected.csv).
+    assert_eq!(text.lines().filter(|l| l.starts_with("record ")).count(), 21);
+    assert!(
+        text.lines()
+            .any(|l| l
+                .starts_with("file_id type=activity manufacturer=garmin garmin_product=fenix5")),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("session ") && l.contains("sport=running")));
+    // A file fitparser panics on ends the listing with a note, not a crash.
+    let out = env
+        .cmd()
+        .arg("inspect")
+        .arg(crate::util::root().join("tests/regressions/fixed-fitparser-short-header-4886.fit"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).trim_end().ends_with("the decoder failed here"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "quiet on the terminal");
+}

@@ -91,6 +91,14 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
         #[arg(required = true, value_name = "PATH")]
         inputs: Vec<PathBuf>,
     },
+    /// List every message of a FIT file with its profile field names, for looking at an odd
+    /// device's file.
+    #[command(after_help = "Example:\n  restday inspect ride.fit | grep ^session")]
+    Inspect {
+        /// The FIT file (also .fit.gz).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Recompute per-activity load, daily.parquet, weekly.parquet and recovery.parquet (import
     /// does this too).
     Metrics,
@@ -170,6 +178,11 @@ pub struct Config {
 
 impl Config {
     pub fn from_cli(cli: Cli) -> anyhow::Result<Config> {
+        if let Command::Inspect { file } = &cli.command
+            && !file.is_file()
+        {
+            bail!("{} is not a file; give the path of a .fit file", file.display());
+        }
         if let Command::Import { inputs } | Command::Nightly { inputs, .. } = &cli.command {
             for input in inputs {
                 if !input.exists() {

@@ -76,6 +76,7 @@ fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
     let global = &config.global;
     match config.command {
         args::Command::Import { inputs } => import(global, inputs).map(|(code, _)| code),
+        args::Command::Inspect { file } => inspect(&file),
         args::Command::Report(r) => {
             write_report(global, &r, global.color && r.out.is_none())?;
             Ok(exit::OK)
@@ -111,6 +112,37 @@ fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
     }
+}
+
+/// Prints every message of a FIT file. Runs on a thread named `decode`, so a fitparser panic
+/// on a malformed file ends the listing quietly instead of splashing a backtrace.
+fn inspect(file: &std::path::Path) -> anyhow::Result<u8> {
+    let mut bytes = Vec::new();
+    restday_source::walk(
+        &[file.to_path_buf()],
+        &Default::default(),
+        &restday_source::nothing_seen,
+        &mut |f| {
+            if let restday_source::Found::File(f) = f {
+                bytes = f.bytes;
+            }
+        },
+    );
+    if bytes.is_empty() {
+        anyhow::bail!("{}: not a readable .fit or .fit.gz file", file.display());
+    }
+    let lines = std::thread::Builder::new()
+        .name("decode".into())
+        .spawn(move || restday_decode::fit::inspect(&bytes))?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the FIT decoder failed on {}", file.display()))?
+        .with_context(|| format!("{} is not a FIT file", file.display()))?;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        use std::io::Write;
+        writeln!(out, "{line}")?;
+    }
+    Ok(exit::OK)
 }
 
 /// Writes the report to `--out` or standard output; returns the day it is for.

@@ -488,6 +488,65 @@ impl Collected {
     }
 }
 
+/// Every message of a FIT file in words, one line each: its profile name, then each field as
+/// `name=value units`, as fitparser reads them (for `restday inspect`, to look at an odd
+/// device's file). Stops where decoding stops and says so on the last line.
+pub fn inspect(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
+    let (usable, warnings) = check_segments(bytes)?;
+    let mut lines: Vec<String> = warnings.into_iter().map(|w| format!("# {w}")).collect();
+    let mut processor = FitStreamProcessor::new();
+    processor.add_option(DecodeOption::SkipHeaderCrcValidation);
+    processor.add_option(DecodeOption::SkipDataCrcValidation);
+    let mut input = &bytes[..usable];
+    while !input.is_empty() {
+        let offset = usable - input.len();
+        // fitparser panics on some malformed input (see `decode`); here it ends the listing.
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            processor.deserialize_next(input)
+        }));
+        let (rest, obj) = match step {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => {
+                lines.push(format!("# stopped at byte {offset}: {e}"));
+                break;
+            }
+            Err(_) => {
+                lines.push(format!("# stopped at byte {offset}: the decoder failed here"));
+                break;
+            }
+        };
+        if rest.len() >= input.len() {
+            break;
+        }
+        input = rest;
+        match obj {
+            FitObject::Header(h) => lines.push(format!("# header at byte {offset}: {h:?}")),
+            FitObject::Crc(c) => {
+                processor.reset();
+                lines.push(format!("# crc {c:#06x}"));
+            }
+            FitObject::DefinitionMessage(_) => {}
+            FitObject::DataMessage(msg) => match processor.decode_message(msg) {
+                Ok(rec) => {
+                    let mut line = rec.kind().to_string();
+                    for f in rec.fields() {
+                        line += &format!(" {}={}", f.name(), f.value());
+                        if !f.units().is_empty() {
+                            line += &format!(" {}", f.units());
+                        }
+                    }
+                    lines.push(line);
+                }
+                Err(e) => {
+                    lines.push(format!("# stopped at byte {offset}: {e}"));
+                    break;
+                }
+            },
+        }
+    }
+    Ok(lines)
+}
+
 /// Decodes a FIT file: activity files give activities with samples, monitoring / sleep / HRV
 /// files give wellness rows, other file types are reported as unsupported.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
