@@ -217,17 +217,11 @@ fn scan_segment(bytes: &[u8], mut p: usize, out: &mut Samples) -> Option<String>
         if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE]
             && let Some(b) = msg.get(f.offset..f.offset + 3)
         {
-            // Speed: bits 0-11 in 1/100 m/s. Distance: bits 12-23 in 1/16 m, a 12-bit counter
-            // that rolls over and accumulates.
             let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
-            row.speed_m_s = row.speed_m_s.or(Some(f64::from(raw & 0xFFF) / 100.0));
-            let d = (raw >> 12) & 0xFFF;
-            let total = match acc_distance {
-                None => u64::from(d),
-                Some((last, total)) => total + u64::from(d.wrapping_sub(last) & 0xFFF),
-            };
-            acc_distance = Some((d, total));
-            row.distance_m = row.distance_m.or(Some(total as f64 / 16.0));
+            let (speed, distance) =
+                crate::fit::expand_compressed_speed_distance(raw, &mut acc_distance);
+            row.speed_m_s = row.speed_m_s.or(Some(speed));
+            row.distance_m = row.distance_m.or(Some(distance));
         }
         out.push(row);
     }

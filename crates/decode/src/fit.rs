@@ -111,6 +111,23 @@ fn check_segments(bytes: &[u8]) -> Result<(usize, Vec<String>), DecodeError> {
     Ok((pos, warnings))
 }
 
+/// Expands a record's `compressed_speed_distance` (three bytes, little-endian): speed in bits
+/// 0-11 (1/100 m/s), and a 12-bit distance counter in bits 12-23 (1/16 m) that rolls over, so
+/// the distance accumulates the counter's differences in `state` (last counter, total).
+/// Returns (speed m/s, distance m).
+pub(crate) fn expand_compressed_speed_distance(
+    raw: u32,
+    state: &mut Option<(u32, u64)>,
+) -> (f64, f64) {
+    let counter = (raw >> 12) & 0xFFF;
+    let total = match *state {
+        None => u64::from(counter),
+        Some((last, total)) => total + u64::from(counter.wrapping_sub(last) & 0xFFF),
+    };
+    *state = Some((counter, total));
+    (f64::from(raw & 0xFFF) / 100.0, total as f64 / 16.0)
+}
+
 /// FIT `file_id.type` numbers restday uses.
 mod file_type {
     pub const ACTIVITY: i64 = 4;
@@ -306,14 +323,10 @@ impl Collected {
                     let b: Vec<u32> = parts.iter().filter_map(num).map(|x| x as u32).collect();
                     if b.len() == 3 {
                         let raw = b[0] | b[1] << 8 | b[2] << 16;
-                        let d = (raw >> 12) & 0xFFF;
-                        let total = match self.compressed_distance {
-                            None => u64::from(d),
-                            Some((last, total)) => total + u64::from(d.wrapping_sub(last) & 0xFFF),
-                        };
-                        self.compressed_distance = Some((d, total));
-                        row.distance_m = Some(total as f64 / 16.0);
-                        row.speed_m_s = Some(f64::from(raw & 0xFFF) / 100.0);
+                        let (speed, distance) =
+                            expand_compressed_speed_distance(raw, &mut self.compressed_distance);
+                        row.speed_m_s = Some(speed);
+                        row.distance_m = Some(distance);
                     }
                 }
                 self.samples.push(row);
