@@ -182,10 +182,7 @@ pub fn activity_days(activities: LazyFrame, a: &Athlete) -> LazyFrame {
         .fill_null(col("tz_offset_s"))
         .cast(DataType::Int64)
         .fill_null(lit(a.utc_offset_s.value as i64));
-    // Whole days since the epoch, floored (Polars' `%` takes the sign of the divisor).
-    let local_ms = col("start_time").cast(DataType::Int64) + offset * lit(1000i64);
-    let day =
-        ((local_ms.clone() - local_ms % lit(MS_PER_DAY)) / lit(MS_PER_DAY)).cast(DataType::Int32);
+    let day = local_day(col("start_time"), offset * lit(1000i64));
     let easy_ceiling = zone_bounds(a)[1].1;
     let duration = col("timer_s").fill_null(col("elapsed_s")).fill_null(lit(0.0));
     activities
@@ -250,8 +247,16 @@ pub fn time_zones(mut activities: DataFrame) -> PolarsResult<DataFrame> {
     Ok(activities)
 }
 
-fn rolling(window: usize) -> RollingOptionsFixedWindow {
-    RollingOptionsFixedWindow { window_size: window, min_periods: window, ..Default::default() }
+/// Whole days since 1970-01-01 (Int32) of a UTC time column shifted by `offset_ms`, floored
+/// (Polars' `%` takes the sign of the divisor).
+pub fn local_day(utc: Expr, offset_ms: Expr) -> Expr {
+    let local = utc.cast(DataType::Int64) + offset_ms;
+    ((local.clone() - local % lit(MS_PER_DAY)) / lit(MS_PER_DAY)).cast(DataType::Int32)
+}
+
+/// A fixed rolling window of `window` rows that needs `min_periods` values.
+pub fn rolling(window: usize, min_periods: usize) -> RollingOptionsFixedWindow {
+    RollingOptionsFixedWindow { window_size: window, min_periods, ..Default::default() }
 }
 
 fn ewm(alpha: f64) -> EWMOptions {
@@ -334,15 +339,11 @@ pub fn daily(activities: LazyFrame, until: Option<i32>) -> PolarsResult<DataFram
             load().ewm_mean(ewm(atl_a)).alias("atl"),
             load().ewm_mean(ewm(acute_a)).alias("acute_ewma"),
             load().ewm_mean(ewm(chronic_a)).alias("chronic_ewma"),
-            load().rolling_mean(rolling(7)).alias("load_mean_7d"),
-            load().rolling_std(rolling(7)).alias("load_sd_7d"),
-            load().rolling_sum(rolling(7)).alias("load_7d"),
+            load().rolling_mean(rolling(7, 7)).alias("load_mean_7d"),
+            load().rolling_std(rolling(7, 7)).alias("load_sd_7d"),
+            load().rolling_sum(rolling(7, 7)).alias("load_7d"),
             col("longest_run_m")
-                .rolling_max(RollingOptionsFixedWindow {
-                    window_size: 30,
-                    min_periods: 1,
-                    ..Default::default()
-                })
+                .rolling_max(rolling(30, 1))
                 .shift(lit(1))
                 .fill_null(lit(0.0))
                 .alias("longest_run_prev30_m"),
@@ -470,7 +471,7 @@ pub fn athlete(
                 ])
                 .sort(["activity_id", "time"], SortMultipleOptions::default())
                 .select([col("heart_rate")
-                    .rolling_min(rolling(SUSTAINED_SAMPLES))
+                    .rolling_min(rolling(SUSTAINED_SAMPLES, SUSTAINED_SAMPLES))
                     .over([col("activity_id")])?
                     .max()])
                 .collect()?;

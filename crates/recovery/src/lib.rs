@@ -12,16 +12,8 @@
 pub mod thresholds;
 
 use polars::prelude::*;
-use restday_metrics::{Athlete, Experience, zone_bounds};
+use restday_metrics::{Athlete, Experience, local_day, rolling, zone_bounds};
 use thresholds as t;
-
-const MS_PER_DAY: i64 = 86_400_000;
-
-/// Whole local days since the epoch of a UTC ms column shifted by `offset_ms`, floored.
-fn local_day(ms: Expr, offset_ms: i64) -> Expr {
-    let local = ms.cast(DataType::Int64) + lit(offset_ms);
-    ((local.clone() - local % lit(MS_PER_DAY)) / lit(MS_PER_DAY)).cast(DataType::Int32)
-}
 
 /// Per-day wellness: `sleep_h` (light + deep + REM of the night ending that day: a stage counts
 /// to the date of its end plus 12 hours, so a night is keyed to its wake-up date), `resting_hr`
@@ -35,14 +27,14 @@ pub fn wellness_days(wellness: LazyFrame, utc_offset_s: i32) -> LazyFrame {
     let sleep = wellness
         .clone()
         .filter(asleep)
-        .with_column(local_day(col("end_time"), offset + 12 * 3_600_000).alias("day"))
+        .with_column(local_day(col("end_time"), lit(offset + 12 * 3_600_000)).alias("day"))
         .group_by([col("day")])
         .agg([hours.sum().alias("sleep_h")]);
     let mean_of = |metric: &str, name: &str| {
         wellness
             .clone()
             .filter(col("metric").eq(lit(metric)))
-            .with_column(local_day(col("time"), offset).alias("day"))
+            .with_column(local_day(col("time"), lit(offset)).alias("day"))
             .group_by([col("day")])
             .agg([col("value").mean().alias(name)])
     };
@@ -58,10 +50,6 @@ pub fn wellness_days(wellness: LazyFrame, utc_offset_s: i32) -> LazyFrame {
         join(sleep, mean_of("resting_heart_rate", "resting_hr")),
         mean_of("hrv_rmssd_ms", "rmssd_ms"),
     )
-}
-
-fn rolling(window: usize, min_periods: usize) -> RollingOptionsFixedWindow {
-    RollingOptionsFixedWindow { window_size: window, min_periods, ..Default::default() }
 }
 
 /// The inputs of the rules for each day of `daily` (the metrics' daily table), joined with the
