@@ -362,11 +362,11 @@ fn a_full_disk_is_a_clear_error_and_the_previous_dataset_still_reads() {
     let env = Env::new();
     let dir = env.path("tiny");
     std::fs::create_dir_all(&dir).unwrap();
-    // A 96 KiB file system: room for one small import, not for the whole sample export. This
+    // A 128 KiB file system: room for one small import, not for the whole sample export. This
     // needs root (CI and the development machines run as root); elsewhere there is no way to
     // fill a disk on purpose, and the test says so instead of pretending.
     let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=96k", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=128k", "tmpfs"])
         .arg(&dir)
         .status()
         .is_ok_and(|s| s.success());

@@ -1,6 +1,7 @@
 //! All integration tests in one binary (one link, shared helpers), in the style of ripgrep's
 //! `tests/tests.rs`.
 
+mod fitgen;
 mod util;
 
 mod browser;
@@ -11,3 +12,4 @@ mod metrics;
 mod recovery;
 mod report;
 mod robustness;
+mod wellness;

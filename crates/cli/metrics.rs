@@ -59,7 +59,7 @@ pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> 
     )
     .collect()
     .context("computing per-activity metrics")?;
-    let until = latest_wellness_day(&store, athlete.utc_offset_s.value)?;
+    let until = latest_wellness_day(&store)?;
     let mut daily = restday_metrics::daily(activities.clone().lazy(), until)
         .context("computing daily metrics")?;
     let mut weekly = if daily.height() > 0 {
@@ -71,9 +71,7 @@ pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> 
     let mut recovery = DataFrame::empty();
     let mut tomorrow = None;
     if daily.height() > 0 {
-        let wellness = store
-            .read(WELLNESS)?
-            .map(|w| restday_recovery::wellness_days(w.lazy(), athlete.utc_offset_s.value));
+        let wellness = store.read(WELLNESS)?.map(|w| restday_recovery::wellness_days(w.lazy()));
         let journal = store.read(JOURNAL)?.map(|j| j.lazy());
         let features = restday_recovery::features(&daily, wellness, journal)
             .context("computing the recovery features")?;
@@ -95,14 +93,11 @@ pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> 
 }
 
 /// The latest athlete-local day with wellness or journal data, so the calendar reaches it.
-fn latest_wellness_day(store: &Store, utc_offset_s: i32) -> anyhow::Result<Option<i32>> {
+fn latest_wellness_day(store: &Store) -> anyhow::Result<Option<i32>> {
     let mut latest: Option<i32> = None;
     if let Some(w) = store.read(WELLNESS)? {
-        let t = w.column("time")?.cast(&DataType::Int64)?;
-        if let Some(ms) = t.i64()?.iter().flatten().max() {
-            let day = (ms + i64::from(utc_offset_s) * 1000).div_euclid(86_400_000) as i32;
-            latest = latest.max(Some(day));
-        }
+        let d = w.column("date")?.cast(&DataType::Int32)?;
+        latest = latest.max(d.i32()?.iter().flatten().max());
     }
     if let Some(j) = store.read(JOURNAL)? {
         let d = j.column("date")?.cast(&DataType::Int32)?;

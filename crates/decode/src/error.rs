@@ -11,6 +11,8 @@ pub enum DecodeError {
     WrongDocument { expected: &'static str, found: String },
     #[error("XML error at byte {offset}: {message}")]
     Xml { offset: u64, message: String },
+    #[error("Garmin wellness JSON: {0}")]
+    Json(String),
     #[error("decoder panicked: {0}")]
     Panic(String),
     #[error("decoding took longer than {0} s; abandoned")]

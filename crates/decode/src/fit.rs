@@ -206,6 +206,21 @@ fn local_fit_seconds(t: &DateTime<Local>) -> Option<i64> {
     Some(t.timestamp() - FIT_EPOCH_S + i64::from(machine_offset.local_minus_utc()))
 }
 
+/// The UTC offset a message's `local_timestamp` and `timestamp` give, in seconds.
+fn utc_offset(f: &Fields) -> Option<i32> {
+    let utc = f.get("timestamp").and_then(|v| match v {
+        Value::Timestamp(t) => Some(t.timestamp() - FIT_EPOCH_S),
+        _ => None,
+    })?;
+    let local = f.get("local_timestamp").and_then(|v| match v {
+        Value::Timestamp(t) => local_fit_seconds(t),
+        _ => None,
+    })?;
+    let offset = local - utc;
+    // Real offsets lie within +-14 h; anything else is a device without a clock.
+    (offset.abs() <= 14 * 3600).then_some(offset as i32)
+}
+
 /// Field access by profile name.
 struct Fields<'a>(&'a FitDataRecord);
 
@@ -297,7 +312,7 @@ impl Collected {
         }
         let push = |rows: &mut Vec<WellnessRow>, t: Option<i64>, metric, value: Option<f64>| {
             if let (Some(t), Some(v)) = (t, value) {
-                rows.push(WellnessRow { time_ms: t, end_ms: None, metric, value: v });
+                rows.push(WellnessRow::at(t, metric, v));
             }
         };
         match rec.kind() {
@@ -333,21 +348,14 @@ impl Collected {
             }
             MesgNum::Session => self.sessions.push(session(&f)),
             MesgNum::Activity => {
-                let utc = f.get("timestamp").and_then(|v| match v {
-                    Value::Timestamp(t) => Some(t.timestamp() - FIT_EPOCH_S),
-                    _ => None,
-                });
-                let local = f.get("local_timestamp").and_then(|v| match v {
-                    Value::Timestamp(t) => local_fit_seconds(t),
-                    _ => None,
-                });
-                if let (Some(utc), Some(local)) = (utc, local) {
-                    let offset = local - utc;
-                    // Real offsets lie within +-14 h; anything else is a device without a clock.
-                    if offset.abs() <= 14 * 3600 {
-                        self.utc_offset_s = Some(offset as i32);
-                    }
+                if let Some(offset) = utc_offset(&f) {
+                    self.utc_offset_s = Some(offset);
                 }
+            }
+            // A monitoring file's local time: its UTC offset, for the days its readings fall on.
+            MesgNum::MonitoringInfo => {
+                let offset = utc_offset(&f).map(f64::from);
+                push(&mut self.wellness, f.time("timestamp"), WellnessMetric::UtcOffset, offset);
             }
             MesgNum::Hrv => {
                 let t = self.last_time_ms;
@@ -373,17 +381,31 @@ impl Collected {
                 push(&mut self.wellness, t, WellnessMetric::HeartRate, hr);
             }
             MesgNum::MonitoringHrData => {
+                // Field 1 is the day's own resting heart rate, field 0 a 7-day value.
                 let t = f.time("timestamp");
-                let resting = f
-                    .num("current_day_resting_heart_rate")
-                    .or_else(|| f.num("resting_heart_rate"))
-                    .filter(|&h| h > 0.0);
-                push(&mut self.wellness, t, WellnessMetric::RestingHeartRate, resting);
+                let day = f.num("current_day_resting_heart_rate").filter(|&h| h > 0.0);
+                let week = f.num("resting_heart_rate").filter(|&h| h > 0.0);
+                push(&mut self.wellness, t, WellnessMetric::RestingHeartRate, day);
+                push(&mut self.wellness, t, WellnessMetric::RestingHeartRate7d, week);
             }
             MesgNum::StressLevel => {
+                // Negative stress values mean no reading (off wrist, moving). Field 3 is not in
+                // the profile; in practice it is body battery.
                 let t = f.time("stress_level_time").or(self.last_time_ms);
-                let v = f.num("stress_level_value").filter(|&s| (0.0..=100.0).contains(&s));
+                let percent = |v: Option<f64>| v.filter(|s| (0.0..=100.0).contains(s));
+                let v = percent(f.num("stress_level_value"));
                 push(&mut self.wellness, t, WellnessMetric::Stress, v);
+                let battery = percent(f.num("unknown_field_3"));
+                push(&mut self.wellness, t, WellnessMetric::BodyBattery, battery);
+            }
+            MesgNum::SleepAssessment => {
+                let t = f.time("timestamp").or(self.last_time_ms);
+                let score = f.num("overall_sleep_score").filter(|s| (0.0..=100.0).contains(s));
+                push(&mut self.wellness, t, WellnessMetric::SleepScore, score);
+            }
+            MesgNum::HrvValue => {
+                let t = f.time("timestamp").or(self.last_time_ms);
+                push(&mut self.wellness, t, WellnessMetric::Hrv5Min, f.num("value"));
             }
             MesgNum::SleepLevel => {
                 let level = f.get("sleep_level").and_then(|v| match v {
@@ -403,9 +425,20 @@ impl Collected {
                 }
             }
             MesgNum::HrvStatusSummary => {
-                let t = f.time("timestamp");
-                let v = f.num("last_night_average");
-                push(&mut self.wellness, t, WellnessMetric::HrvRmssd, v);
+                // Fields 0-5 are u16 in 1/128 ms; the profile's scale gives milliseconds.
+                use WellnessMetric as M;
+                let t = f.time("timestamp").or(self.last_time_ms);
+                let ms = |name| f.num(name).filter(|&v| v > 0.0);
+                push(&mut self.wellness, t, M::HrvRmssd, ms("last_night_average"));
+                push(&mut self.wellness, t, M::HrvWeekly, ms("weekly_average"));
+                push(&mut self.wellness, t, M::HrvBaselineLow, ms("baseline_balanced_lower"));
+                push(&mut self.wellness, t, M::HrvBaselineHigh, ms("baseline_balanced_upper"));
+                let status = match f.get("status") {
+                    Some(Value::String(s)) => crate::garmin::hrv_status_code(s),
+                    Some(other) => num(other),
+                    None => None,
+                };
+                push(&mut self.wellness, t, M::HrvStatus, status);
             }
             _ => {}
         }
@@ -414,10 +447,8 @@ impl Collected {
     fn close_sleep(&mut self, end_ms: i64) {
         if let Some((start, level)) = self.sleep_open.take() {
             self.wellness.push(WellnessRow {
-                time_ms: start,
                 end_ms: Some(end_ms),
-                metric: WellnessMetric::SleepLevel,
-                value: level,
+                ..WellnessRow::at(start, WellnessMetric::SleepLevel, level)
             });
         }
     }

@@ -1,5 +1,5 @@
-//! Decodes one watch file (FIT, GPX or TCX) into restday's model: activities with their samples,
-//! and wellness rows.
+//! Decodes one watch file (FIT, GPX, TCX, or Garmin's daily wellness JSON) into restday's model:
+//! activities with their samples, and wellness rows.
 //!
 //! The one entry point is [`decode`]. It never panics: a panic inside a decoder is caught and
 //! returned as [`DecodeError::Panic`]. A file that breaks part-way keeps what was decoded before
@@ -23,6 +23,7 @@
 mod error;
 pub mod fast;
 pub mod fit;
+pub mod garmin;
 pub mod gpx;
 pub mod tcx;
 mod xml;
@@ -57,7 +58,7 @@ pub struct Decoded {
 }
 
 impl Decoded {
-    fn new(content: Content) -> Self {
+    pub(crate) fn new(content: Content) -> Self {
         Decoded {
             content,
             activities: Vec::new(),
@@ -74,6 +75,7 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Decoded, DecodeError> {
         Format::Fit => fit::decode(bytes),
         Format::Gpx => gpx::decode(bytes),
         Format::Tcx => tcx::decode(bytes),
+        Format::GarminJson => garmin::decode(bytes),
     };
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result.map(|mut d| {

@@ -111,6 +111,7 @@ fn format_of(kind: Kind) -> Option<Format> {
         Kind::Fit => Some(Format::Fit),
         Kind::Gpx => Some(Format::Gpx),
         Kind::Tcx => Some(Format::Tcx),
+        Kind::GarminJson => Some(Format::GarminJson),
         Kind::StravaCsv | Kind::Journal => None,
     }
 }
@@ -218,6 +219,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
     });
     result?;
     run.batch(batch, opts.decode_timeout)?;
+    run.store.refresh_wellness(restday_metrics::wellness::wellness_days)?;
     run.summary.elapsed = started.elapsed();
     Ok(run.summary)
 }

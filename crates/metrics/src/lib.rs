@@ -18,6 +18,7 @@
 //!   uses EWMAs with lambda = 2 / (N + 1), N = 7 and 28 (Williams et al. 2017).
 
 pub mod profile;
+pub mod wellness;
 
 pub use profile::{Athlete, Experience, Profile, Sex, Source, Valued, WeekStart, ZoneModel};
 
@@ -452,7 +453,8 @@ pub const SUSTAINED_SAMPLES: usize = 15;
 ///
 /// - max HR: the highest heart rate held for [`SUSTAINED_SAMPLES`] consecutive samples of one
 ///   activity (the highest rolling minimum), so a one-sample spike does not count;
-/// - resting HR: the median of the device's daily resting heart rates in `wellness`;
+/// - resting HR: the median of the device's daily resting heart rates in `wellness` (the daily
+///   wellness table);
 /// - LTHR, when the zone model needs it and none is given: 90 % of max HR.
 pub fn athlete(
     profile: &Profile,
@@ -491,10 +493,9 @@ pub fn athlete(
         None => {
             let median = match wellness {
                 Some(w) => w
-                    .filter(col("metric").eq(lit("resting_heart_rate")))
-                    .select([col("value").median()])
+                    .select([col("resting_hr").cast(DataType::Float64).median()])
                     .collect()?
-                    .column("value")?
+                    .column("resting_hr")?
                     .f64()?
                     .get(0),
                 None => None,

@@ -23,6 +23,8 @@ pub enum Format {
     Fit,
     Gpx,
     Tcx,
+    /// Garmin's daily wellness JSON (sleep, UDS, health status) from "Export Your Data".
+    GarminJson,
 }
 
 impl Format {
@@ -32,6 +34,7 @@ impl Format {
             Format::Fit => "fit",
             Format::Gpx => "gpx",
             Format::Tcx => "tcx",
+            Format::GarminJson => "json",
         }
     }
 
@@ -43,6 +46,7 @@ impl Format {
             Format::Fit => 3,
             Format::Tcx => 2,
             Format::Gpx => 1,
+            Format::GarminJson => 0,
         }
     }
 }
@@ -203,6 +207,9 @@ impl Activity {
 }
 
 /// A wellness measurement: resting heart rate, an R-R interval, a sleep stage and so on.
+///
+/// A reading has a time (FIT files), or the calendar date it summarises (Garmin's daily JSON
+/// files): `day` is then set, in days since 1970-01-01, and `time_ms` is that day's midnight UTC.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WellnessRow {
     pub time_ms: i64,
@@ -210,34 +217,148 @@ pub struct WellnessRow {
     pub end_ms: Option<i64>,
     pub metric: WellnessMetric,
     pub value: f64,
+    /// The athlete-local calendar date a daily value belongs to.
+    pub day: Option<i32>,
 }
 
-/// What a [`WellnessRow`] measures. The names are the `metric` column's values.
+impl WellnessRow {
+    /// A reading at a time.
+    pub fn at(time_ms: i64, metric: WellnessMetric, value: f64) -> Self {
+        WellnessRow { time_ms, end_ms: None, metric, value, day: None }
+    }
+
+    /// A value for a whole calendar day.
+    pub fn on(day: i32, metric: WellnessMetric, value: f64) -> Self {
+        WellnessRow {
+            time_ms: i64::from(day) * 86_400_000,
+            end_ms: None,
+            metric,
+            value,
+            day: Some(day),
+        }
+    }
+}
+
+/// What a [`WellnessRow`] measures. The names are the `metric` column's values; `docs/tables.md`
+/// lists them with their units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WellnessMetric {
     /// Heart rate from an all-day monitoring file, beats per minute.
     HeartRate,
-    /// Resting heart rate the device computed, beats per minute.
+    /// The day's resting heart rate the device computed, beats per minute.
     RestingHeartRate,
+    /// The device's 7-day resting heart rate, beats per minute.
+    RestingHeartRate7d,
     /// One R-R interval, milliseconds.
     RrInterval,
     /// A sleep stage: 0 unmeasurable, 1 awake, 2 light, 3 deep, 4 REM.
     SleepLevel,
+    /// The device's overall sleep score, 0-100.
+    SleepScore,
+    /// Sub-scores of a night, 0-100.
+    SleepQualityScore,
+    SleepDurationScore,
+    SleepRecoveryScore,
+    /// A night as a daily summary gives it: start and end (UTC ms), seconds per stage.
+    SleepStart,
+    SleepEnd,
+    DeepSleep,
+    LightSleep,
+    RemSleep,
+    AwakeSleep,
+    UnmeasurableSleep,
+    /// Times awake in the night.
+    AwakeCount,
+    /// Breaths per minute over the night.
+    Respiration,
+    /// Average stress during sleep, 0-100.
+    SleepStress,
     /// An overnight HRV (rMSSD) average, milliseconds.
     HrvRmssd,
+    /// A 5-minute rMSSD, milliseconds.
+    Hrv5Min,
+    /// The 7-day HRV average, milliseconds.
+    HrvWeekly,
+    /// The personal HRV baseline band, milliseconds.
+    HrvBaselineLow,
+    HrvBaselineHigh,
+    /// HRV status: 0 none, 1 poor, 2 low, 3 unbalanced, 4 balanced.
+    HrvStatus,
     /// Stress level, 0-100.
     Stress,
+    /// The day's average stress: all day, awake, asleep; 0-100.
+    StressAverage,
+    StressAwake,
+    StressAsleep,
+    /// Body battery, 0-100, and a day's highest and lowest.
+    BodyBattery,
+    BodyBatteryHigh,
+    BodyBatteryLow,
+    /// The day's UTC offset in seconds (local minus UTC), from a daily summary.
+    UtcOffset,
+    /// Mark that a daily file had an entry for a date, even one without values (a day the
+    /// watch was not worn), so that it still replaces an older file's entry: one per kind of
+    /// daily file (sleep, UDS, health status).
+    SleepDay,
+    UdsDay,
+    HealthStatusDay,
 }
 
 impl WellnessMetric {
     pub fn as_str(self) -> &'static str {
+        use WellnessMetric::*;
         match self {
-            WellnessMetric::HeartRate => "heart_rate",
-            WellnessMetric::RestingHeartRate => "resting_heart_rate",
-            WellnessMetric::RrInterval => "rr_interval_ms",
-            WellnessMetric::SleepLevel => "sleep_level",
-            WellnessMetric::HrvRmssd => "hrv_rmssd_ms",
-            WellnessMetric::Stress => "stress",
+            HeartRate => "heart_rate",
+            RestingHeartRate => "resting_heart_rate",
+            RestingHeartRate7d => "resting_heart_rate_7d",
+            RrInterval => "rr_interval_ms",
+            SleepLevel => "sleep_level",
+            SleepScore => "sleep_score",
+            SleepQualityScore => "sleep_quality_score",
+            SleepDurationScore => "sleep_duration_score",
+            SleepRecoveryScore => "sleep_recovery_score",
+            SleepStart => "sleep_start_ms",
+            SleepEnd => "sleep_end_ms",
+            DeepSleep => "deep_sleep_s",
+            LightSleep => "light_sleep_s",
+            RemSleep => "rem_sleep_s",
+            AwakeSleep => "awake_sleep_s",
+            UnmeasurableSleep => "unmeasurable_sleep_s",
+            AwakeCount => "awake_count",
+            Respiration => "respiration_brpm",
+            SleepStress => "sleep_stress",
+            HrvRmssd => "hrv_rmssd_ms",
+            Hrv5Min => "hrv_5min_ms",
+            HrvWeekly => "hrv_weekly_ms",
+            HrvBaselineLow => "hrv_baseline_low_ms",
+            HrvBaselineHigh => "hrv_baseline_high_ms",
+            HrvStatus => "hrv_status",
+            Stress => "stress",
+            StressAverage => "stress_avg",
+            StressAwake => "stress_awake",
+            StressAsleep => "stress_asleep",
+            BodyBattery => "body_battery",
+            BodyBatteryHigh => "body_battery_high",
+            BodyBatteryLow => "body_battery_low",
+            UtcOffset => "utc_offset_s",
+            SleepDay => "sleep_day",
+            UdsDay => "uds_day",
+            HealthStatusDay => "health_status_day",
+        }
+    }
+
+    /// Which of Garmin's daily files carries this value: `sleep`, `uds` or `health_status`.
+    /// For a date two files of the same kind both cover, the later file's values win.
+    pub fn daily_record(self) -> &'static str {
+        use WellnessMetric::*;
+        match self {
+            SleepLevel | SleepScore | SleepQualityScore | SleepDurationScore
+            | SleepRecoveryScore | SleepStart | SleepEnd | DeepSleep | LightSleep | RemSleep
+            | AwakeSleep | UnmeasurableSleep | AwakeCount | Respiration | SleepStress
+            | SleepDay => "sleep",
+            HrvRmssd | Hrv5Min | HrvWeekly | HrvBaselineLow | HrvBaselineHigh | HrvStatus
+            | HealthStatusDay => "health_status",
+            _ => "uds",
         }
     }
 }

@@ -12,44 +12,19 @@
 pub mod thresholds;
 
 use polars::prelude::*;
-use restday_metrics::{Athlete, Experience, local_day, rolling, zone_bounds};
+use restday_metrics::{Athlete, Experience, rolling, zone_bounds};
 use thresholds as t;
 
-/// Per-day wellness: `sleep_h` (light + deep + REM of the night ending that day: a stage counts
-/// to the date of its end plus 12 hours, so a night is keyed to its wake-up date), `resting_hr`
-/// (the day's mean) and `rmssd_ms` (the day's mean overnight HRV).
-pub fn wellness_days(wellness: LazyFrame, utc_offset_s: i32) -> LazyFrame {
-    let offset = i64::from(utc_offset_s) * 1000;
-    let asleep = col("metric").eq(lit("sleep_level")).and(col("value").gt_eq(lit(2.0)));
-    let hours = (col("end_time").cast(DataType::Int64) - col("time").cast(DataType::Int64))
-        .cast(DataType::Float64)
-        / lit(3_600_000.0);
-    let sleep = wellness
-        .clone()
-        .filter(asleep)
-        .with_column(local_day(col("end_time"), lit(offset + 12 * 3_600_000)).alias("day"))
-        .group_by([col("day")])
-        .agg([hours.sum().alias("sleep_h")]);
-    let mean_of = |metric: &str, name: &str| {
-        wellness
-            .clone()
-            .filter(col("metric").eq(lit(metric)))
-            .with_column(local_day(col("time"), lit(offset)).alias("day"))
-            .group_by([col("day")])
-            .agg([col("value").mean().alias(name)])
-    };
-    let join = |a: LazyFrame, b: LazyFrame| {
-        a.join(
-            b,
-            [col("day")],
-            [col("day")],
-            JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
-        )
-    };
-    join(
-        join(sleep, mean_of("resting_heart_rate", "resting_hr")),
-        mean_of("hrv_rmssd_ms", "rmssd_ms"),
-    )
+/// The wellness the rules read, per day, from the daily wellness table (`wellness.parquet`):
+/// `sleep_h` (deep + light + REM of the night that ended that morning), `resting_hr` (that day's
+/// resting heart rate) and `rmssd_ms` (that night's HRV).
+pub fn wellness_days(wellness: LazyFrame) -> LazyFrame {
+    wellness.select([
+        col("date").cast(DataType::Int32).alias("day"),
+        col("sleep_h").cast(DataType::Float64),
+        col("resting_hr").cast(DataType::Float64),
+        col("hrv_ms").cast(DataType::Float64).alias("rmssd_ms"),
+    ])
 }
 
 /// The inputs of the rules for each day of `daily` (the metrics' daily table), joined with the

@@ -134,12 +134,19 @@ fn run_season(s: &Season, experience: Experience) -> Vec<Day> {
             vec![
                 Column::new("time".into(), time).cast(&utc()).unwrap(),
                 Column::new("end_time".into(), end).cast(&utc()).unwrap(),
+                Column::new("date".into(), vec![None::<i32>; n]).cast(&DataType::Date).unwrap(),
+                Column::new("record".into(), vec![None::<&str>; n]),
                 Column::new("metric".into(), metric),
                 Column::new("value".into(), value),
+                Column::new("file_hash".into(), vec!["h"; n]),
+                Column::new("source_path".into(), vec!["watch.fit"; n]),
+                Column::new("commit_id".into(), vec![1i64; n]),
             ],
         )
         .unwrap()
     });
+    // Readings as stored, through the daily wellness table.
+    let wellness = wellness.map(|w| restday_metrics::wellness::wellness_days(w.lazy(), 0).unwrap());
     let journal = (!s.journal.is_empty()).then(|| {
         let j = &s.journal;
         let none = vec![None::<f64>; j.len()];
@@ -162,8 +169,7 @@ fn run_season(s: &Season, experience: Experience) -> Vec<Day> {
         .unwrap()
     });
     let feats =
-        features(&d, wellness.map(|w| wellness_days(w.lazy(), 0)), journal.map(|j| j.lazy()))
-            .unwrap();
+        features(&d, wellness.map(|w| wellness_days(w.lazy())), journal.map(|j| j.lazy())).unwrap();
     calls(&feats, &a).unwrap()
 }
 

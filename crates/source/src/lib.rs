@@ -36,6 +36,9 @@ pub enum Kind {
     StravaCsv,
     /// The athlete's journal, `journal.csv` (see [`journal`]).
     Journal,
+    /// Garmin's daily wellness JSON: `*_sleepData.json`, `*_healthStatusData.json`,
+    /// `UDSFile_*.json`. Other JSON files are skipped.
+    GarminJson,
 }
 
 /// A readable file, decompressed.
@@ -121,6 +124,13 @@ fn classify(name: &str) -> (Option<Kind>, bool, bool) {
     }
     if base == "journal.csv" {
         return (Some(Kind::Journal), false, false);
+    }
+    if base.ends_with(".json")
+        && (base.ends_with("_sleepdata.json")
+            || base.ends_with("_healthstatusdata.json")
+            || base.starts_with("udsfile_"))
+    {
+        return (Some(Kind::GarminJson), false, false);
     }
     let (stem, gz) = match base.strip_suffix(".gz") {
         Some(s) => (s, true),
@@ -415,6 +425,16 @@ mod tests {
             ("x.gpx.gz", (Some(Kind::Gpx), true, false)),
             ("x.TCX.GZ", (Some(Kind::Tcx), true, false)),
             ("export.zip!activities.csv", (Some(Kind::StravaCsv), false, false)),
+            (
+                "g.zip!DI_CONNECT/DI-Connect-Wellness/2024-01-01_2024-04-10_12345_sleepData.json",
+                (Some(Kind::GarminJson), false, false),
+            ),
+            (
+                "DI-Connect-Aggregator/UDSFile_2024-01-01_2024-04-10.json",
+                (Some(Kind::GarminJson), false, false),
+            ),
+            ("x_healthStatusData.json", (Some(Kind::GarminJson), false, false)),
+            ("DI-Connect-Fitness/user_fitness.json", (None, false, false)),
             ("UploadedFiles_0-_Part1.zip", (None, false, true)),
             ("notes.pdf", (None, false, false)),
             ("my/Journal.CSV", (Some(Kind::Journal), false, false)),

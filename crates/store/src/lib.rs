@@ -5,12 +5,13 @@
 //! |---|---|
 //! | `activities.parquet` | one row per activity |
 //! | `samples/year=YYYY/part-<commit>.parquet` | one row per sample, hive-partitioned by the activity's UTC start year; a commit only adds files |
-//! | `wellness.parquet` | one row per wellness measurement |
+//! | `wellness_readings.parquet` | one row per wellness reading (FIT) or daily value (Garmin JSON) |
+//! | `wellness.parquet` | one row per athlete-local date, derived from the readings |
 //! | `imports.parquet` | the ledger: one row per file seen, with its outcome |
 //!
 //! **Atomic commits.** Every file is written to a temporary name and renamed into place. A commit
 //! writes its sample parts under a `.pending` name that readers skip, then `activities.parquet`,
-//! `wellness.parquet`, and then `imports.parquet`, which makes the commit real; only then are the
+//! `wellness_readings.parquet`, `journal.parquet`, and then `imports.parquet`, which makes the commit real; only then are the
 //! parts renamed to `.parquet`. A row or part whose `commit_id` is not in the ledger belongs to a
 //! commit that never finished, and [`Store::open`] removes it; a pending part whose commit is in
 //! the ledger is renamed into place. So a crash at any point leaves the previous dataset readable,
@@ -32,7 +33,9 @@ use thiserror::Error;
 pub use tables::{StoredActivity, StoredWellness};
 
 pub const ACTIVITIES: &str = "activities.parquet";
+/// The daily wellness table, derived from [`WELLNESS_READINGS`] after each import.
 pub const WELLNESS: &str = "wellness.parquet";
+pub const WELLNESS_READINGS: &str = "wellness_readings.parquet";
 pub const IMPORTS: &str = "imports.parquet";
 pub const SAMPLES: &str = "samples";
 pub const JOURNAL: &str = "journal.parquet";
@@ -213,7 +216,14 @@ impl Store {
             let mut df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
             write_parquet_atomic(&path, &mut df)?;
         }
-        for table in [WELLNESS, JOURNAL] {
+        // Datasets written before the daily table kept the readings as `wellness.parquet`.
+        let (old, readings) = (self.dir.join(WELLNESS), self.dir.join(WELLNESS_READINGS));
+        if !readings.exists()
+            && read_parquet(&old)?.is_some_and(|df| df.schema().contains("metric"))
+        {
+            fs::rename(&old, &readings).map_err(io_err(&readings))?;
+        }
+        for table in [WELLNESS_READINGS, JOURNAL] {
             self.drop_uncommitted(table, &committed)?;
         }
         Ok(())
@@ -240,6 +250,45 @@ impl Store {
     /// its metric columns added) atomically.
     pub fn write_derived(&self, name: &str, df: &mut DataFrame) -> Result<()> {
         write_parquet_atomic(&self.dir.join(name), df)
+    }
+
+    /// Rebuilds the daily wellness table (`wellness.parquet`) with `build` (readings, the
+    /// athlete's usual UTC offset) when it is missing or older than the readings. The usual
+    /// offset is the most common one among the stored activities, else UTC.
+    pub fn refresh_wellness(
+        &self,
+        build: impl FnOnce(LazyFrame, i32) -> PolarsResult<DataFrame>,
+    ) -> Result<bool> {
+        let daily_path = self.dir.join(WELLNESS);
+        let readings_path = self.dir.join(WELLNESS_READINGS);
+        let Some(readings) = read_parquet(&readings_path)? else { return Ok(false) };
+        let newest = |df: &DataFrame| -> PolarsResult<Option<i64>> {
+            Ok(df.column("commit_id")?.cast(&DataType::Int64)?.i64()?.max())
+        };
+        let want = newest(&readings).map_err(pq_err(&readings_path))?;
+        if let Some(daily) = read_parquet(&daily_path)?
+            && daily.height() > 0
+            && newest(&daily).map_err(pq_err(&daily_path))? == want
+        {
+            return Ok(false);
+        }
+        // The usual offset: the most common among the activities' and the readings' own.
+        let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+        for a in &self.activities {
+            if let Some(o) = a.activity.utc_offset_s {
+                *counts.entry(o).or_default() += 1;
+            }
+        }
+        let offsets = keep_where_str(&readings, "metric", "utc_offset_s")
+            .and_then(|df| df.column("value")?.cast(&DataType::Int32))
+            .map_err(pq_err(&readings_path))?;
+        for o in offsets.i32().map_err(pq_err(&readings_path))?.iter().flatten() {
+            *counts.entry(o).or_default() += 1;
+        }
+        let home = counts.into_iter().max_by_key(|&(o, n)| (n, -o.abs())).map_or(0, |(o, _)| o);
+        let mut daily = build(readings.lazy(), home).map_err(pq_err(&daily_path))?;
+        write_parquet_atomic(&daily_path, &mut daily)?;
+        Ok(true)
     }
 
     /// Every committed sample, as one frame.
@@ -325,9 +374,9 @@ impl Store {
 
         failpoint("after-activities");
 
-        // 3. Wellness: appended.
+        // 3. Wellness readings: appended.
         if !c.wellness.is_empty() {
-            let path = self.dir.join(WELLNESS);
+            let path = self.dir.join(WELLNESS_READINGS);
             let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
             if let Some(old) = read_parquet(&path)? {
                 df = old.vstack(&df).map_err(pq_err(&path))?;
@@ -411,6 +460,12 @@ fn keep_where(
         return Ok(None);
     }
     df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map(Some)
+}
+
+/// The rows of `df` whose string `column` equals `value`.
+fn keep_where_str(df: &DataFrame, column: &str, value: &str) -> PolarsResult<DataFrame> {
+    let mask: BooleanChunked = df.column(column)?.str()?.iter().map(|v| v == Some(value)).collect();
+    df.filter(&mask)
 }
 
 /// Test hook: `RESTDAY_FAILPOINT=<name>[:<n>]` aborts the process, as a kill would, when the

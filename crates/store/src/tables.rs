@@ -183,13 +183,21 @@ pub fn activities_from_frame(df: &DataFrame) -> PolarsResult<Vec<StoredActivity>
         .collect())
 }
 
-/// `wellness.parquet`: one row per wellness measurement.
+/// `wellness_readings.parquet`: one row per wellness reading or daily value.
 pub fn wellness_frame(rows: &[StoredWellness], commit_id: i64) -> PolarsResult<DataFrame> {
     DataFrame::new(
         rows.len(),
         vec![
             datetime_col("time", rows.iter().map(|r| Some(r.row.time_ms)).collect())?,
             datetime_col("end_time", rows.iter().map(|r| r.row.end_ms).collect())?,
+            Column::new("date".into(), rows.iter().map(|r| r.row.day).collect::<Vec<_>>())
+                .cast(&DataType::Date)?,
+            Column::new(
+                "record".into(),
+                rows.iter()
+                    .map(|r| r.row.day.map(|_| r.row.metric.daily_record()))
+                    .collect::<Vec<_>>(),
+            ),
             Column::new(
                 "metric".into(),
                 rows.iter().map(|r| r.row.metric.as_str()).collect::<Vec<_>>(),
