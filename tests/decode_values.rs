@@ -314,58 +314,106 @@ fn relative_timestamps_are_flagged() {
     );
 }
 
-/// The zero-copy scanner against fitparser, record by record, over every FIT file in `data/`
-/// (real recordings, the broken ones included): the same records, in the same order, with the
-/// same values. (On the fuzzer's mutants the two may stop one record apart; there only "no
-/// panic" is asked of them.)
-#[test]
-fn fast_scanner_matches_fitparser() {
+fn same_rows(name: &str, fast: &[restday_model::SampleRow], oracle: &[restday_model::SampleRow]) {
+    assert_eq!(fast.len(), oracle.len(), "{name}: record count");
+    for (i, (f, o)) in fast.iter().zip(oracle).enumerate() {
+        let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            (a, b) => a == b,
+        };
+        assert_eq!(
+            (f.time_ms, f.heart_rate, f.cadence, f.power),
+            (o.time_ms, o.heart_rate, o.cadence, o.power),
+            "{name} record {i}"
+        );
+        for (what, a, b) in [
+            ("distance", f.distance_m, o.distance_m),
+            ("speed", f.speed_m_s, o.speed_m_s),
+            ("altitude", f.altitude_m, o.altitude_m),
+            ("latitude", f.latitude, o.latitude),
+            ("longitude", f.longitude, o.longitude),
+            ("temperature", f.temperature_c, o.temperature_c),
+        ] {
+            assert!(near(a, b), "{name} record {i} {what}: fast {a:?}, fitparser {b:?}");
+        }
+    }
+}
+
+fn rows(a: &Activity) -> Vec<restday_model::SampleRow> {
+    (0..a.samples.len()).map(|i| a.samples.row(i)).collect()
+}
+
+/// Every FIT file in `data/` (real recordings, the broken ones, the SDK's monitoring file) and
+/// the synthetic wellness files of `tests/wellness.rs`, by name and bytes.
+fn fit_corpus() -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<std::path::PathBuf> = Vec::new();
     for dir in ["export/fit", "broken"] {
         files.extend(std::fs::read_dir(data(dir)).unwrap().flatten().map(|e| e.path()));
     }
     files.sort();
+    let mut out: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(p).unwrap()))
+        .collect();
+    out.extend(crate::wellness::synthetic_fit_files());
+    out
+}
+
+/// The fast decoder against fitparser over the whole corpus: the same content, the same
+/// activities (every summary field equal, every record with the same values, in the same order)
+/// and the same wellness rows.
+#[test]
+fn fast_decoder_matches_fitparser() {
     let mut compared = 0;
-    for path in files {
-        let bytes = std::fs::read(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let oracle: Vec<restday_model::SampleRow> = match decode(Format::Fit, &bytes) {
-            Ok(d) => d
-                .activities
-                .iter()
-                .flat_map(|a| (0..a.samples.len()).map(|i| a.samples.row(i)))
-                .collect(),
-            Err(_) => Vec::new(),
+    for (name, bytes) in fit_corpus() {
+        let oracle = restday_decode::fit::decode_with_fitparser(&bytes);
+        let fast = restday_decode::fit::decode(&bytes);
+        let (oracle, fast) = match (oracle, fast) {
+            (Ok(o), Ok(f)) => (o, f),
+            (Err(_), Err(_)) => continue,
+            (o, f) => panic!("{name}: fitparser {:?}, fast {:?}", o.err(), f.err()),
         };
+        assert_eq!(fast.content, oracle.content, "{name}");
+        assert_eq!(fast.activities.len(), oracle.activities.len(), "{name}: activities");
+        for (f, o) in fast.activities.iter().zip(&oracle.activities) {
+            same_rows(&name, &rows(f), &rows(o));
+            let strip = |a: &Activity| Activity { samples: Default::default(), ..a.clone() };
+            assert_eq!(strip(f), strip(o), "{name}: activity summary");
+            compared += o.samples.len();
+        }
+        assert_eq!(fast.wellness.len(), oracle.wellness.len(), "{name}: wellness rows");
+        if let Some(i) = (0..fast.wellness.len()).find(|&i| fast.wellness[i] != oracle.wellness[i])
+        {
+            panic!("{name}: wellness row {i}: {:?} {:?}", fast.wellness[i], oracle.wellness[i]);
+        }
+        assert_eq!(fast.warnings, oracle.warnings, "{name}: warnings");
+        assert_eq!(
+            fast.partial.is_some(),
+            oracle.partial.is_some(),
+            "{name}: {:?} {:?}",
+            fast.partial,
+            oracle.partial
+        );
+    }
+    assert!(compared > 20_000, "{compared} records compared");
+}
+
+/// The record scanner the benchmarks time, against fitparser record by record. (On the
+/// fuzzer's mutants the two may stop one record apart; there only "no panic" is asked.)
+#[test]
+fn record_scanner_matches_fitparser() {
+    for (name, bytes) in fit_corpus() {
+        let oracle: Vec<restday_model::SampleRow> =
+            match restday_decode::fit::decode_with_fitparser(&bytes) {
+                Ok(d) => d.activities.iter().flat_map(rows).collect(),
+                Err(_) => Vec::new(),
+            };
         let fast = match restday_decode::fast::scan_records(&bytes) {
             Ok((s, _)) => (0..s.len()).map(|i| s.row(i)).collect(),
             Err(_) => Vec::new(),
         };
-        assert_eq!(fast.len(), oracle.len(), "{name}: record count");
-        for (i, (f, o)) in fast.iter().zip(&oracle).enumerate() {
-            let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
-                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
-                (a, b) => a == b,
-            };
-            assert_eq!(
-                (f.time_ms, f.heart_rate, f.cadence, f.power),
-                (o.time_ms, o.heart_rate, o.cadence, o.power),
-                "{name} record {i}"
-            );
-            for (what, a, b) in [
-                ("distance", f.distance_m, o.distance_m),
-                ("speed", f.speed_m_s, o.speed_m_s),
-                ("altitude", f.altitude_m, o.altitude_m),
-                ("latitude", f.latitude, o.latitude),
-                ("longitude", f.longitude, o.longitude),
-                ("temperature", f.temperature_c, o.temperature_c),
-            ] {
-                assert!(near(a, b), "{name} record {i} {what}: fast {a:?}, fitparser {b:?}");
-            }
-        }
-        compared += oracle.len();
+        same_rows(&name, &fast, &oracle);
     }
-    assert!(compared > 20_000, "{compared} records compared");
 }
 
 #[test]

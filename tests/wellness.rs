@@ -163,6 +163,15 @@ fn monitoring_fit() -> Vec<u8> {
     w.finish()
 }
 
+/// The synthetic wellness FIT files, for the decoders' differential test.
+pub fn synthetic_fit_files() -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("synthetic sleep".into(), sleep_fit()),
+        ("synthetic hrv".into(), hrv_fit()),
+        ("synthetic monitoring".into(), monitoring_fit()),
+    ]
+}
+
 /// A 30-minute run in Berlin on 2024-05-02, so the calendar has an activity.
 fn run_gpx() -> Vec<u8> {
     let mut pts = String::new();

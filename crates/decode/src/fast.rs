@@ -1,16 +1,25 @@
-//! A zero-copy FIT record scanner: walks definition and data messages straight from the byte
-//! slice and writes the `record` fields restday keeps into [`Samples`] columns, with no value
-//! allocated per field. It is the start of issue 8's hot path: the import still decodes through
-//! [`crate::fit`] (fitparser), which is the oracle this scanner is tested against
-//! (`tests/decode_values.rs::fast_scanner_matches_fitparser`).
+//! The FIT hot path: a zero-copy decoder that walks definition and data messages straight from
+//! the byte slice. `record` messages, nearly all of an activity file, are written straight into
+//! [`Samples`] columns with no value allocated per field. The few other messages restday reads
+//! (file_id, session, activity, hrv, monitoring, sleep, HRV status...) are handed, as raw
+//! values, to fitparser's profile (`MesgNum::decode_message`) for their names, scales and enum
+//! names, and then to the same collector the fitparser path uses. Messages restday does not read
+//! are skipped after their timestamp is noted.
 //!
 //! Handles both byte orders, compressed-timestamp headers, developer fields (skipped by size),
 //! chained files, invalid-value sentinels, scale and offset, and `compressed_speed_distance`
 //! (speed and an accumulated distance packed in three bytes). Stops at the first unrecoverable
-//! error and keeps every record before it.
+//! error and keeps every message before it.
+//!
+//! [`crate::fit::decode_with_fitparser`] is the oracle: `tests/decode_values.rs` decodes every
+//! FIT file in `data/` both ways and requires the same activities, samples and wellness.
 
-use crate::fit::read_header;
+use crate::fit::{Collected, read_header};
+use crate::{Content, DecodeError, Decoded};
+use fitparser::profile::MesgNum;
+use fitparser::{FitDataField, FitDataRecord, Value};
 use restday_model::{SampleRow, Samples};
+use std::collections::{HashMap, HashSet};
 
 const FIT_EPOCH_S: i64 = 631_065_600;
 const RECORD: u16 = 20;
@@ -27,6 +36,8 @@ struct Def {
     global: u16,
     big_endian: bool,
     size: usize,
+    /// Every field by number, for messages other than `record`.
+    all: Vec<(u8, Field)>,
     timestamp: Option<Field>,
     /// Record fields by number, for the ones restday keeps.
     fields: [Option<Field>; 9],
@@ -84,10 +95,46 @@ fn value(msg: &[u8], f: Field, big: bool) -> Option<f64> {
     }
 }
 
+/// One data message as the walk sees it.
+struct Message<'a> {
+    def: &'a Def,
+    bytes: &'a [u8],
+    /// The message's time (FIT seconds): its own timestamp, or the one its compressed header
+    /// gives; `None` when it has neither.
+    time: Option<i64>,
+    /// Set when the time came from a compressed-timestamp header.
+    compressed_time: bool,
+}
+
 /// Scans a FIT file's `record` messages. Returns the samples and, when the scan stopped
 /// early, why.
 pub fn scan_records(bytes: &[u8]) -> Result<(Samples, Option<String>), String> {
     let mut out = Samples::default();
+    let mut acc_distance = None;
+    let mut stopped = None;
+    walk(bytes, &mut |event| match event {
+        Event::Segment => acc_distance = None,
+        Event::Message(m) => {
+            if m.def.global == RECORD {
+                out.push(record(&m, &mut acc_distance));
+            }
+        }
+        Event::Stopped(why) => stopped = Some(why),
+    })?;
+    Ok((out, stopped))
+}
+
+enum Event<'a> {
+    /// A new segment (chained FIT file) starts.
+    Segment,
+    Message(Message<'a>),
+    /// The walk stopped early, and why; everything before was delivered.
+    Stopped(String),
+}
+
+/// Walks every segment of a FIT file and every data message in it. Errors only when the first
+/// header is not a FIT header.
+fn walk(bytes: &[u8], visit: &mut dyn FnMut(Event)) -> Result<(), String> {
     let mut pos = 0;
     let mut first = true;
     while pos < bytes.len() {
@@ -97,24 +144,26 @@ pub fn scan_records(bytes: &[u8]) -> Result<(Samples, Option<String>), String> {
             Err(_) => break,
         };
         first = false;
+        visit(Event::Segment);
         let data_end = (pos + header.header_size + header.data_size).min(bytes.len());
         let truncated = pos + header.header_size + header.data_size > bytes.len();
-        if let Some(why) = scan_segment(&bytes[..data_end], pos + header.header_size, &mut out) {
-            return Ok((out, Some(why)));
+        if let Some(why) = walk_segment(&bytes[..data_end], pos + header.header_size, visit) {
+            visit(Event::Stopped(why));
+            return Ok(());
         }
         if truncated {
-            return Ok((out, Some("file ends inside the data section".into())));
+            visit(Event::Stopped(format!("file ends inside the data section at byte {data_end}")));
+            return Ok(());
         }
         pos = data_end + 2;
     }
-    Ok((out, None))
+    Ok(())
 }
 
-/// Scans one segment's messages from `p` to the end of `bytes`; returns why it stopped early.
-fn scan_segment(bytes: &[u8], mut p: usize, out: &mut Samples) -> Option<String> {
+/// Walks one segment's messages from `p` to the end of `bytes`; returns why it stopped early.
+fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Option<String> {
     let mut defs: Vec<Option<Def>> = vec![None; 16];
-    let mut last_ts: i64 = 0;
-    let mut acc_distance: Option<(u32, u64)> = None;
+    let mut last_ts: Option<i64> = None;
     while p < bytes.len() {
         let h = bytes[p];
         p += 1;
@@ -122,7 +171,7 @@ fn scan_segment(bytes: &[u8], mut p: usize, out: &mut Samples) -> Option<String>
             // Definition message.
             let local = usize::from(h & 0x0F);
             let Some(fixed) = bytes.get(p..p + 5) else {
-                return Some(format!("truncated definition at {p}"));
+                return Some(format!("truncated definition at byte {}", p - 1));
             };
             let big = fixed[1] == 1;
             let global = if big {
@@ -133,7 +182,7 @@ fn scan_segment(bytes: &[u8], mut p: usize, out: &mut Samples) -> Option<String>
             let n = usize::from(fixed[4]);
             p += 5;
             let Some(list) = bytes.get(p..p + 3 * n) else {
-                return Some(format!("truncated definition at {p}"));
+                return Some(format!("truncated definition at byte {p}"));
             };
             p += 3 * n;
             let mut def = Def { global, big_endian: big, ..Def::default() };
@@ -148,15 +197,18 @@ fn scan_segment(bytes: &[u8], mut p: usize, out: &mut Samples) -> Option<String>
                     (RECORD, 78) => def.enhanced_altitude = Some(field),
                     _ => {}
                 }
+                if global != RECORD {
+                    def.all.push((f[0], field));
+                }
                 offset += field.size;
             }
             if h & 0x20 != 0 {
                 let Some(&nd) = bytes.get(p) else {
-                    return Some(format!("truncated definition at {p}"));
+                    return Some(format!("truncated definition at byte {p}"));
                 };
                 p += 1;
                 let Some(dev) = bytes.get(p..p + 3 * usize::from(nd)) else {
-                    return Some(format!("truncated definition at {p}"));
+                    return Some(format!("truncated definition at byte {p}"));
                 };
                 p += dev.len();
                 offset += dev.chunks_exact(3).map(|d| usize::from(d[1])).sum::<usize>();
@@ -171,59 +223,248 @@ fn scan_segment(bytes: &[u8], mut p: usize, out: &mut Samples) -> Option<String>
             (usize::from(h & 0x0F), None)
         };
         let Some(def) = defs[local].as_ref() else {
-            return Some(format!("local message {local} used before its definition at {}", p - 1));
+            return Some(format!(
+                "stopped at byte {}: local message {local} used before its definition",
+                p - 1
+            ));
         };
         let Some(msg) = bytes.get(p..p + def.size) else {
-            return Some(format!("a message at {} runs past the end of the data", p - 1));
+            return Some(format!(
+                "stopped at byte {}: a message runs past the end of the data section",
+                p - 1
+            ));
         };
         p += def.size;
         let big = def.big_endian;
-        if let Some(ts) = def.timestamp.and_then(|f| value(msg, f, big)) {
-            last_ts = ts as i64;
+        let own = def.timestamp.and_then(|f| value(msg, f, big)).map(|t| t as i64);
+        if own.is_some() {
+            last_ts = own;
         }
         if let Some(offset) = time_offset {
-            let mut t = offset + (last_ts & !0x1F);
-            if offset < (last_ts & 0x1F) {
+            let base = last_ts.unwrap_or(0);
+            let mut t = offset + (base & !0x1F);
+            if offset < (base & 0x1F) {
                 t += 32;
             }
-            last_ts = t;
+            last_ts = Some(t);
         }
-        if def.global != RECORD {
-            continue;
-        }
-        let get = |i: usize| def.fields[i].and_then(|f| value(msg, f, big));
-        let has_time =
-            def.timestamp.is_some_and(|f| value(msg, f, big).is_some()) || time_offset.is_some();
-        let mut row = SampleRow {
-            time_ms: has_time.then_some((last_ts + FIT_EPOCH_S) * 1000),
-            heart_rate: get(HEART_RATE).map(|v| v as i32),
-            distance_m: get(DISTANCE).map(|v| v / 100.0),
-            speed_m_s: def
-                .enhanced_speed
-                .and_then(|f| value(msg, f, big))
-                .or_else(|| get(SPEED))
-                .map(|v| v / 1000.0),
-            altitude_m: def
-                .enhanced_altitude
-                .and_then(|f| value(msg, f, big))
-                .or_else(|| get(ALTITUDE))
-                .map(|v| v / 5.0 - 500.0),
-            latitude: get(LAT).map(|v| v * (180.0 / 2_147_483_648.0)),
-            longitude: get(LON).map(|v| v * (180.0 / 2_147_483_648.0)),
-            cadence: get(CADENCE).map(|v| v as i32),
-            power: get(POWER).map(|v| v as i32),
-            temperature_c: def.temperature.and_then(|f| value(msg, f, big)),
-        };
-        if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE]
-            && let Some(b) = msg.get(f.offset..f.offset + 3)
-        {
-            let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
-            let (speed, distance) =
-                crate::fit::expand_compressed_speed_distance(raw, &mut acc_distance);
-            row.speed_m_s = row.speed_m_s.or(Some(speed));
-            row.distance_m = row.distance_m.or(Some(distance));
-        }
-        out.push(row);
+        let time = if time_offset.is_some() { last_ts } else { own };
+        visit(Event::Message(Message {
+            def,
+            bytes: msg,
+            time,
+            compressed_time: time_offset.is_some(),
+        }));
     }
     None
+}
+
+/// A `record` message as a row of samples.
+fn record(m: &Message, acc_distance: &mut Option<(u32, u64)>) -> SampleRow {
+    let (def, msg, big) = (m.def, m.bytes, m.def.big_endian);
+    let get = |i: usize| def.fields[i].and_then(|f| value(msg, f, big));
+    let mut row = SampleRow {
+        time_ms: m.time.map(|t| (t + FIT_EPOCH_S) * 1000),
+        heart_rate: get(HEART_RATE).map(|v| v as i32),
+        distance_m: get(DISTANCE).map(|v| v / 100.0),
+        speed_m_s: def
+            .enhanced_speed
+            .and_then(|f| value(msg, f, big))
+            .or_else(|| get(SPEED))
+            .map(|v| v / 1000.0),
+        altitude_m: def
+            .enhanced_altitude
+            .and_then(|f| value(msg, f, big))
+            .or_else(|| get(ALTITUDE))
+            .map(|v| v / 5.0 - 500.0),
+        latitude: get(LAT).map(|v| v * (180.0 / 2_147_483_648.0)),
+        longitude: get(LON).map(|v| v * (180.0 / 2_147_483_648.0)),
+        cadence: get(CADENCE).map(|v| v as i32),
+        power: get(POWER).map(|v| v as i32),
+        temperature_c: def.temperature.and_then(|f| value(msg, f, big)),
+    };
+    if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE]
+        && let Some(b) = msg.get(f.offset..f.offset + 3)
+    {
+        let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+        let (speed, distance) = crate::fit::expand_compressed_speed_distance(raw, acc_distance);
+        row.speed_m_s = row.speed_m_s.or(Some(speed));
+        row.distance_m = row.distance_m.or(Some(distance));
+    }
+    row
+}
+
+/// The messages other than `record` that restday reads (global numbers): file_id, session,
+/// activity, monitoring, hrv, monitoring_info, monitoring_hr_data, stress_level, sleep_level,
+/// sleep_assessment, hrv_status_summary, hrv_value.
+const READ: [u16; 12] = [0, 18, 34, 55, 78, 103, 211, 227, 275, 346, 370, 371];
+
+/// Decodes a FIT file (see the module docs); the same result as
+/// [`crate::fit::decode_with_fitparser`].
+pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let (usable, warnings) = crate::fit::check_segments(bytes)?;
+    let mut decoded = Decoded::new(Content::Activity);
+    decoded.warnings = warnings;
+    let mut c = Collected::default();
+    let mut accumulators: HashMap<u32, Value> = HashMap::new();
+    let mut options = HashSet::new();
+    options.insert(fitparser::de::DecodeOption::KeepCompositeFields);
+    let mut failed = None;
+    walk(&bytes[..usable], &mut |event| match event {
+        Event::Segment => {
+            // Accumulated fields start again in each chained segment, as in fitparser.
+            c.compressed_distance = None;
+            accumulators.clear();
+        }
+        Event::Stopped(why) => decoded.partial = Some(why),
+        Event::Message(_) if failed.is_some() => {}
+        Event::Message(m) => {
+            let time_ms = m.time.map(|t| (t + FIT_EPOCH_S) * 1000);
+            if m.def.global == RECORD {
+                c.messages += 1;
+                if time_ms.is_some() {
+                    c.last_time_ms = time_ms;
+                }
+                let row = record(&m, &mut c.compressed_distance);
+                c.samples.push(row);
+            } else if READ.contains(&m.def.global) {
+                match profile_record(&m, &mut accumulators, &options) {
+                    Ok(rec) => c.take(&rec),
+                    Err(e) => failed = Some(e),
+                }
+            } else {
+                c.messages += 1;
+                // A message the profile does not name keeps its field 253 as an unnamed
+                // field in fitparser, which is no timestamp to the collector.
+                let named = fitparser::profile::MesgNum::is_named_variant(i64::from(m.def.global));
+                if time_ms.is_some() && (named || m.compressed_time) {
+                    c.last_time_ms = time_ms;
+                }
+            }
+        }
+    })
+    .map_err(DecodeError::NotFit)?;
+    if let Some(e) = failed {
+        decoded.partial = Some(e);
+    }
+    if c.messages == 0 {
+        return Err(DecodeError::Fit {
+            offset: 0,
+            message: decoded.partial.unwrap_or_else(|| "no data messages".to_string()),
+        });
+    }
+    c.finish(&mut decoded);
+    Ok(decoded)
+}
+
+/// A message's raw values through fitparser's profile: named, scaled fields as fitparser's own
+/// decoder gives them.
+fn profile_record(
+    m: &Message,
+    accumulators: &mut HashMap<u32, Value>,
+    options: &HashSet<fitparser::de::DecodeOption>,
+) -> Result<FitDataRecord, String> {
+    let mut raw: HashMap<u8, Value> = HashMap::with_capacity(m.def.all.len());
+    for &(num, f) in &m.def.all {
+        if let Some(bytes) = m.bytes.get(f.offset..f.offset + f.size)
+            && let Some(v) = raw_value(bytes, f.base, m.def.big_endian)
+        {
+            raw.insert(num, v);
+        }
+    }
+    let kind = MesgNum::from(m.def.global);
+    let fields = kind.decode_message(&mut raw, accumulators, options).map_err(|e| e.to_string())?;
+    let mut rec = FitDataRecord::new(kind);
+    let mut fields = fields;
+    fields.sort_by_key(|f| f.number());
+    for f in fields {
+        rec.push(f);
+    }
+    if m.compressed_time
+        && let Some(t) = m.time
+    {
+        let secs = t + FIT_EPOCH_S;
+        if let chrono::LocalResult::Single(dt) =
+            chrono::TimeZone::timestamp_opt(&chrono::Local, secs, 0)
+        {
+            rec.push(FitDataField::new(
+                "timestamp".into(),
+                253,
+                None,
+                Value::Timestamp(dt),
+                String::new(),
+            ));
+        }
+    }
+    Ok(rec)
+}
+
+/// One field's raw value as fitparser's parser makes it: an array when the field holds
+/// several, invalid sentinels dropped (an array of only invalid values is no value), strings
+/// up to their first NUL.
+fn raw_value(bytes: &[u8], base: u8, big: bool) -> Option<Value> {
+    let base = base & 0x9F;
+    let width = match base {
+        0x00 | 0x01 | 0x02 | 0x07 | 0x0A | 0x0D => 1,
+        0x83 | 0x84 | 0x8B => 2,
+        0x85 | 0x86 | 0x88 | 0x8C => 4,
+        0x89 | 0x8E | 0x8F | 0x90 => 8,
+        _ => 1,
+    };
+    if base == 0x07 {
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        return String::from_utf8(bytes[..end].to_vec()).ok().map(Value::String);
+    }
+    // A size that is not a multiple of the type's is read as bytes, as fitparser does.
+    let (base, width) = if !bytes.len().is_multiple_of(width) { (0x0D, 1) } else { (base, width) };
+    let one = |b: &[u8]| -> Value {
+        let u = uint(b, big);
+        let v = match base {
+            0x00 => Value::Enum(u as u8),
+            0x01 => Value::SInt8(u as u8 as i8),
+            0x02 => Value::UInt8(u as u8),
+            0x83 => Value::SInt16(u as u16 as i16),
+            0x84 => Value::UInt16(u as u16),
+            0x85 => Value::SInt32(u as u32 as i32),
+            0x86 => Value::UInt32(u as u32),
+            0x88 => Value::Float32(f32::from_bits(u as u32)),
+            0x89 => Value::Float64(f64::from_bits(u)),
+            0x0A => Value::UInt8z(u as u8),
+            0x8B => Value::UInt16z(u as u16),
+            0x8C => Value::UInt32z(u as u32),
+            0x0D => Value::Byte(u as u8),
+            0x8E => Value::SInt64(u as i64),
+            0x8F => Value::UInt64(u),
+            0x90 => Value::UInt64z(u),
+            _ => Value::UInt8(u as u8),
+        };
+        if base == 0x0D || valid(&v) { v } else { Value::Invalid }
+    };
+    let mut values: Vec<Value> = bytes.chunks_exact(width).map(one).collect();
+    let v = if values.len() == 1 { values.swap_remove(0) } else { Value::Array(values) };
+    valid(&v).then_some(v)
+}
+
+/// fitparser's validity rule for raw values.
+fn valid(v: &Value) -> bool {
+    match v {
+        Value::Enum(x) | Value::UInt8(x) | Value::Byte(x) => *x != 0xFF,
+        Value::SInt8(x) => *x != 0x7F,
+        Value::SInt16(x) => *x != 0x7FFF,
+        Value::UInt16(x) => *x != 0xFFFF,
+        Value::SInt32(x) => *x != 0x7FFF_FFFF,
+        Value::UInt32(x) => *x != 0xFFFF_FFFF,
+        Value::String(s) => !s.contains('\0'),
+        Value::Timestamp(_) => true,
+        Value::Float32(x) => x.is_finite(),
+        Value::Float64(x) => x.is_finite(),
+        Value::UInt8z(x) => *x != 0,
+        Value::UInt16z(x) => *x != 0,
+        Value::UInt32z(x) => *x != 0,
+        Value::SInt64(x) => *x != 0x7FFF_FFFF_FFFF_FFFF,
+        Value::UInt64(x) => *x != u64::MAX,
+        Value::UInt64z(x) => *x != 0,
+        Value::Array(vs) => !vs.is_empty() && vs.iter().any(valid),
+        Value::Invalid => false,
+    }
 }

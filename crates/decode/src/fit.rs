@@ -66,7 +66,7 @@ pub fn crc16(bytes: &[u8]) -> u16 {
 
 /// Walks the chained segments of a file: returns how many bytes fitparser may safely be given
 /// (whole segments, plus a truncated last one) and warnings about CRCs and trailing bytes.
-fn check_segments(bytes: &[u8]) -> Result<(usize, Vec<String>), DecodeError> {
+pub(crate) fn check_segments(bytes: &[u8]) -> Result<(usize, Vec<String>), DecodeError> {
     let mut warnings = Vec::new();
     let mut pos = 0;
     let mut segment = 0;
@@ -286,25 +286,25 @@ fn session(f: &Fields) -> Session {
 
 /// Everything collected while streaming a file, before it is split into activities.
 #[derive(Default)]
-struct Collected {
+pub(crate) struct Collected {
     file_type: Option<i64>,
     device: Option<String>,
-    samples: Samples,
+    pub(crate) samples: Samples,
     sessions: Vec<Session>,
     utc_offset_s: Option<i32>,
     wellness: Vec<WellnessRow>,
     /// The last full timestamp seen, in ms, for messages that carry none or a 16-bit one.
-    last_time_ms: Option<i64>,
+    pub(crate) last_time_ms: Option<i64>,
     /// Open sleep stage: its start and level, closed by the next one.
     sleep_open: Option<(i64, f64)>,
-    messages: usize,
+    pub(crate) messages: usize,
     /// The 12-bit distance counter of `compressed_speed_distance`: its last value and the
     /// running total in 1/16 m.
-    compressed_distance: Option<(u32, u64)>,
+    pub(crate) compressed_distance: Option<(u32, u64)>,
 }
 
 impl Collected {
-    fn take(&mut self, rec: &FitDataRecord) {
+    pub(crate) fn take(&mut self, rec: &FitDataRecord) {
         self.messages += 1;
         let f = Fields(rec);
         if let Some(t) = f.time("timestamp") {
@@ -453,7 +453,7 @@ impl Collected {
         }
     }
 
-    fn finish(mut self, decoded: &mut Decoded) {
+    pub(crate) fn finish(mut self, decoded: &mut Decoded) {
         if let Some(end) = self.last_time_ms {
             self.close_sleep(end);
         }
@@ -593,7 +593,16 @@ pub fn inspect(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
 
 /// Decodes a FIT file: activity files give activities with samples, monitoring / sleep / HRV
 /// files give wellness rows, other file types are reported as unsupported.
+///
+/// The import's decoder: [`crate::fast::decode`], which reads `record` messages straight into
+/// columns and hands only the other messages to fitparser's profile.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    crate::fast::decode(bytes)
+}
+
+/// [`decode`] entirely through fitparser's `FitStreamProcessor`: slower, and the oracle the
+/// fast decoder is tested against (`tests/decode_values.rs`).
+pub fn decode_with_fitparser(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let (usable, warnings) = check_segments(bytes)?;
     let mut decoded = Decoded::new(Content::Activity);
     decoded.warnings = warnings;
