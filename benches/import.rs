@@ -1,5 +1,7 @@
 //! Criterion benches of the import stages, with throughput in bytes:
-//! - `decode_fit`: every FIT file in `data/export/fit`, decoded on one core;
+//! - `decode_fit`: every FIT file in `data/export/fit`, decoded on one core (the import's
+//!   decoder, `fast::decode`);
+//! - `decode_fit_fitparser`: the same through fitparser alone (the oracle), for comparison;
 //! - `decode_xml`: the GPX and TCX files in `data/export`;
 //! - `scan_fit_records`: the same FIT files through the zero-copy record scanner;
 //! - `import`: a whole `restday` import of `data/export` into a fresh data folder.
@@ -55,6 +57,22 @@ fn bench_decode(c: &mut Criterion) {
     }
 }
 
+fn bench_fitparser(c: &mut Criterion) {
+    let inputs = files(&export(), &["fit"]);
+    let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
+    let mut g = c.benchmark_group("decode_fit_fitparser");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(10);
+    g.bench_function("data/export", |b| {
+        b.iter(|| {
+            for (_, bytes) in &inputs {
+                std::hint::black_box(restday_decode::fit::decode_with_fitparser(bytes).ok());
+            }
+        })
+    });
+    g.finish();
+}
+
 fn bench_fast_fit(c: &mut Criterion) {
     let inputs = files(&export(), &["fit"]);
     let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
@@ -89,5 +107,5 @@ fn bench_import(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_decode, bench_fast_fit, bench_import);
+criterion_group!(benches, bench_decode, bench_fitparser, bench_fast_fit, bench_import);
 criterion_main!(benches);

@@ -294,10 +294,11 @@ fn record(m: &Message, acc_distance: &mut Option<(u32, u64)>) -> SampleRow {
     row
 }
 
-/// The messages other than `record` that restday reads (global numbers): file_id, session,
-/// activity, monitoring, hrv, monitoring_info, monitoring_hr_data, stress_level, sleep_level,
+/// The messages other than `record` and `hrv` that restday reads through the profile (global
+/// numbers): file_id, session, activity, monitoring, monitoring_info, monitoring_hr_data, stress_level, sleep_level,
 /// sleep_assessment, hrv_status_summary, hrv_value.
-const READ: [u16; 12] = [0, 18, 34, 55, 78, 103, 211, 227, 275, 346, 370, 371];
+const READ: [u16; 11] = [0, 18, 34, 55, 103, 211, 227, 275, 346, 370, 371];
+const HRV: u16 = 78;
 
 /// Decodes a FIT file (see the module docs); the same result as
 /// [`crate::fit::decode_with_fitparser`].
@@ -327,6 +328,27 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
                 }
                 let row = record(&m, &mut c.compressed_distance);
                 c.samples.push(row);
+            } else if m.def.global == HRV {
+                // As many as the records in files that carry them: read here, as the
+                // collector reads fitparser's (field 0, u16 in 1/1000 s).
+                c.messages += 1;
+                if time_ms.is_some() {
+                    c.last_time_ms = time_ms;
+                }
+                let t = c.last_time_ms;
+                for &(num, f) in &m.def.all {
+                    if num != 0 || f.base & 0x1F != 0x04 {
+                        continue;
+                    }
+                    let Some(b) = m.bytes.get(f.offset..f.offset + f.size) else { continue };
+                    for x in b.chunks_exact(2) {
+                        let raw = uint(x, m.def.big_endian);
+                        if raw != 0xFFFF {
+                            // fitparser's scale (value / 1000 - 0), then the collector's ms.
+                            c.push_rr(t, (raw as f64 / 1000.0 - 0.0) * 1000.0);
+                        }
+                    }
+                }
             } else if READ.contains(&m.def.global) {
                 match profile_record(&m, &mut accumulators, &options) {
                     Ok(rec) => c.take(&rec),

@@ -444,6 +444,13 @@ impl Collected {
         }
     }
 
+    /// One R-R interval, in ms, at the last timestamp seen.
+    pub(crate) fn push_rr(&mut self, t: Option<i64>, ms: f64) {
+        if let Some(t) = t {
+            self.wellness.push(WellnessRow::at(t, WellnessMetric::RrInterval, ms));
+        }
+    }
+
     fn close_sleep(&mut self, end_ms: i64) {
         if let Some((start, level)) = self.sleep_open.take() {
             self.wellness.push(WellnessRow {
