@@ -381,3 +381,21 @@ fn poor_sleep_and_an_elevated_resting_heart_rate_come_from_the_export() {
     assert!(evidence.contains(&"resting HR 58 bpm, 9 above the 28-day baseline 49"), "{text}");
     assert_eq!(call["call"].as_str(), Some("passive_recovery"), "{text}");
 }
+
+#[test]
+fn a_second_copy_of_an_activity_adds_no_wellness() {
+    let env = Env::new();
+    let fit = crate::util::read("export/fit/hrv-activity.fit");
+    // The same recording with other bytes (zero padding after the data): decoded, then found
+    // to be the same activity, so its R-R intervals are already stored.
+    let mut copy = fit.clone();
+    copy.extend([0u8; 8]);
+    env.write("a/run.fit", &fit);
+    env.write("b/run-copy.fit", &copy);
+    let out = env.import(&[&env.path("a"), &env.path("b")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 imported, 1 duplicates"));
+    let once = restday_decode::decode(restday_model::Format::Fit, &fit).unwrap().wellness.len();
+    assert!(once > 1000, "{once} R-R intervals in the file");
+    assert_eq!(env.table("wellness_readings.parquet").height(), once);
+}

@@ -57,21 +57,32 @@ const SPEED: usize = 6;
 const POWER: usize = 7;
 const COMPRESSED_SPEED_DISTANCE: usize = 8;
 
+#[inline]
 fn uint(b: &[u8], big: bool) -> u64 {
-    let mut v = 0u64;
-    if big {
-        for &x in b {
-            v = (v << 8) | u64::from(x);
-        }
-    } else {
-        for &x in b.iter().rev() {
-            v = (v << 8) | u64::from(x);
+    match (b.len(), big) {
+        (1, _) => u64::from(b[0]),
+        (2, false) => u64::from(u16::from_le_bytes([b[0], b[1]])),
+        (2, true) => u64::from(u16::from_be_bytes([b[0], b[1]])),
+        (4, false) => u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        (4, true) => u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+        _ => {
+            let mut v = 0u64;
+            if big {
+                for &x in b {
+                    v = (v << 8) | u64::from(x);
+                }
+            } else {
+                for &x in b.iter().rev() {
+                    v = (v << 8) | u64::from(x);
+                }
+            }
+            v
         }
     }
-    v
 }
 
 /// The field's value as a number, or `None` for the base type's invalid value.
+#[inline]
 fn value(msg: &[u8], f: Field, big: bool) -> Option<f64> {
     let bytes = msg.get(f.offset..f.offset + f.size)?;
     let width = match f.base & 0x1F {
@@ -306,7 +317,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let (usable, warnings) = crate::fit::check_segments(bytes)?;
     let mut decoded = Decoded::new(Content::Activity);
     decoded.warnings = warnings;
+    // Room for the records up front: a record message takes 20 bytes or more.
     let mut c = Collected::default();
+    c.samples = Samples::with_capacity(usable / 24);
     let mut accumulators: HashMap<u32, Value> = HashMap::new();
     let mut options = HashSet::new();
     options.insert(fitparser::de::DecodeOption::KeepCompositeFields);

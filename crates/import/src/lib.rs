@@ -427,11 +427,7 @@ impl Run<'_> {
             r.outcome = Outcome::Unsupported;
             notes.insert(0, why.clone());
         }
-        commit.wellness.extend(d.wellness.into_iter().map(|w| StoredWellness {
-            row: w,
-            file_hash: hash.clone(),
-            source_path: f.path.clone(),
-        }));
+        let wellness = d.wellness;
         let mut kept_ids = Vec::new();
         let mut duplicate_of = Vec::new();
         for a in d.activities {
@@ -490,7 +486,17 @@ impl Run<'_> {
                 samples,
             ));
         }
-        if kept_ids.is_empty() && !duplicate_of.is_empty() {
+        // The wellness of a file whose activities are all stored from another file (the R-R
+        // intervals of a second copy of a run) is already stored with them.
+        let all_duplicates = kept_ids.is_empty() && !duplicate_of.is_empty();
+        if !all_duplicates {
+            commit.wellness.extend(wellness.into_iter().map(|w| StoredWellness {
+                row: w,
+                file_hash: hash.clone(),
+                source_path: f.path.clone(),
+            }));
+        }
+        if all_duplicates {
             r.outcome = Outcome::Duplicate;
             notes.insert(0, "the same activity is already stored from another file".into());
             r.activity_ids = Some(duplicate_of.join(","));

@@ -90,6 +90,22 @@ pub struct Samples {
 }
 
 impl Samples {
+    /// Empty columns with room for `n` rows.
+    pub fn with_capacity(n: usize) -> Self {
+        Samples {
+            time_ms: Vec::with_capacity(n),
+            heart_rate: Vec::with_capacity(n),
+            distance_m: Vec::with_capacity(n),
+            speed_m_s: Vec::with_capacity(n),
+            altitude_m: Vec::with_capacity(n),
+            latitude: Vec::with_capacity(n),
+            longitude: Vec::with_capacity(n),
+            cadence: Vec::with_capacity(n),
+            power: Vec::with_capacity(n),
+            temperature_c: Vec::with_capacity(n),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.time_ms.len()
     }
