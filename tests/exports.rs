@@ -100,18 +100,36 @@ fn garmin_export_imports_once() {
         .unwrap();
     assert_eq!(ids[dup], ids[fit]);
 
-    // The second run reads the same export and adds nothing.
+    // The second run finds the same export, same size and modification time, and does not
+    // open it.
     let before = (env.table("imports.parquet"), activities, env.samples().height());
     let out = env.import(&[&export]);
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "8 files seen: 0 imported, 0 duplicates, 0 unsupported, 0 failed, 8 already imported"
+            "0 files seen: 0 imported, 0 duplicates, 0 unsupported, 0 failed, 1 unchanged archives not opened; 0 activities added; 0.0 MB in"
         ),
         "{stdout}"
     );
-    // Nothing was read again: every member's size and CRC-32 matched the ledger.
+    assert!(env.table("imports.parquet").equals_missing(&before.0));
+
+    // Touched (a new modification time), it is opened: its two loose members match the ledger
+    // by size and CRC-32, and the nested UploadedFiles zip matches its own record, so it is not
+    // opened either.
+    let f = std::fs::File::options().write(true).open(&export).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
+    drop(f);
+    let out = env.import(&[&export]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "2 files seen: 0 imported, 0 duplicates, 0 unsupported, 0 failed, 2 already imported, 1 unchanged archives not opened"
+        ),
+        "{stdout}"
+    );
+    // Nothing was read again.
     assert!(stdout.contains("; 0.0 MB in"), "{stdout}");
     assert!(env.table("imports.parquet").equals_missing(&before.0));
     assert!(env.table("activities.parquet").equals_missing(&before.1));
@@ -260,4 +278,30 @@ fn utc_offset_comes_from_the_file_not_the_machine() {
             "{tz}"
         );
     }
+}
+
+#[test]
+fn an_archive_that_changed_is_opened_and_only_its_new_members_read() {
+    let env = Env::new();
+    let run = read("export/fit/garmin-fenix-5-run.fit");
+    let walk = read("export/fit/garmin-fenix-5-walk.fit");
+    let export = env.write("export.zip", &zip(&[("a/run.fit", run.clone())]));
+    assert_eq!(env.import(&[&export]).status.code(), Some(0));
+    // The next export adds a file: a new size, so the archive is walked again, the known
+    // member by its size and CRC-32 without being read.
+    std::fs::write(&export, zip(&[("a/run.fit", run), ("a/walk.fit", walk)])).unwrap();
+    let out = env.import(&[&export]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "2 files seen: 1 imported, 0 duplicates, 0 unsupported, 0 failed, 1 already imported"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(env.table("activities.parquet").height(), 2);
+    let archives = env.table("archives.parquet");
+    assert_eq!(archives.height(), 1, "one row per archive path, the newest fingerprint");
+    let fp = strs(&archives, "fingerprint")[0].clone().unwrap();
+    let size = std::fs::metadata(&export).unwrap().len();
+    assert!(fp.starts_with(&format!("fs:{size}:")), "{fp}");
 }

@@ -226,6 +226,9 @@ fn summary_line(s: &Summary) -> String {
     if s.unchanged > 0 {
         line += &format!(", {} already imported", s.unchanged);
     }
+    if s.archives_unchanged > 0 {
+        line += &format!(", {} unchanged archives not opened", s.archives_unchanged);
+    }
     line += &format!(
         "; {} activities added{}; {:.1} MB in {:.2} s",
         s.activities_added,

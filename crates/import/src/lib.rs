@@ -82,6 +82,8 @@ pub struct Summary {
     pub partial: usize,
     /// Files the ledger already knew, not decoded again.
     pub unchanged: usize,
+    /// Archives walked to the end before and unchanged since: not opened.
+    pub archives_unchanged: usize,
     pub activities_added: usize,
     /// Stored activities replaced by a richer copy of the same activity.
     pub replaced: usize,
@@ -198,8 +200,12 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         .iter()
         .filter_map(|r| Some((r.path.clone(), r.fingerprint.clone()?)))
         .collect();
+    // And archives walked to the end before, with the same fingerprint, are not opened.
+    let archives: HashSet<(String, String)> =
+        run.store.archives().map(|(p, f)| (p.to_string(), f.to_string())).collect();
     let seen = |path: &str, fingerprint: &str| {
-        fingerprints.contains(&(path.to_string(), fingerprint.to_string()))
+        let key = (path.to_string(), fingerprint.to_string());
+        fingerprints.contains(&key) || archives.contains(&key)
     };
     let mut batch: Vec<Found> = Vec::new();
     let mut batch_bytes = 0usize;
@@ -301,6 +307,17 @@ impl Run<'_> {
                     self.summary.unchanged += 1;
                     continue;
                 }
+                (Found::UnchangedArchive { path }, _) => {
+                    self.progress.file(&path, 0);
+                    self.summary.seen -= 1;
+                    self.summary.archives_unchanged += 1;
+                    continue;
+                }
+                (Found::Archive { path, fingerprint }, _) => {
+                    self.summary.seen -= 1;
+                    commit.archives.push((path, fingerprint));
+                    continue;
+                }
                 (Found::Skipped { path, size, ext }, _) => {
                     self.progress.file(&path, size);
                     if !self.unhashed.insert((path.clone(), size)) {
@@ -387,7 +404,11 @@ impl Run<'_> {
             }
             commit.ledger.push(ledger_row);
         }
-        if commit.ledger.is_empty() && commit.fingerprints.is_empty() && !labels_changed {
+        if commit.ledger.is_empty()
+            && commit.fingerprints.is_empty()
+            && commit.archives.is_empty()
+            && !labels_changed
+        {
             return Ok(());
         }
         self.summary.activities_added += commit.activities.len();

@@ -82,6 +82,16 @@ pub enum Found {
     Unchanged {
         path: String,
     },
+    /// An archive whose members have all been visited (it comes after them), with its
+    /// fingerprint, so that a later walk can pass over it whole while it is unchanged.
+    Archive {
+        path: String,
+        fingerprint: String,
+    },
+    /// An archive the [`Seen`] callback knows, by path and fingerprint: not opened.
+    UnchangedArchive {
+        path: String,
+    },
 }
 
 /// Caps on what the walk will decompress.
@@ -185,9 +195,18 @@ fn visit_path(path: &Path, limits: &Limits, seen: Seen, visit: &mut dyn FnMut(Fo
     let size = meta.as_ref().map_or(0, |m| m.len());
     let (kind, gz, zip) = classify(&display);
     let open = || File::open(path).map_err(|e| format!("cannot open: {e}"));
+    let mtime = meta
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let fingerprint = format!("fs:{size}:{mtime}");
     if zip {
+        if seen(&display, &fingerprint) {
+            visit(Found::UnchangedArchive { path: display });
+            return;
+        }
         match open() {
-            Ok(f) => walk_archive(f, &display, limits, seen, visit),
+            Ok(f) => walk_archive(f, &display, &fingerprint, limits, seen, visit),
             Err(reason) => visit(Found::Error { path: display, size, reason }),
         }
         return;
@@ -196,11 +215,6 @@ fn visit_path(path: &Path, limits: &Limits, seen: Seen, visit: &mut dyn FnMut(Fo
         visit(Found::Skipped { ext: extension(&display), path: display, size });
         return;
     };
-    let mtime = meta
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    let fingerprint = format!("fs:{size}:{mtime}");
     if seen(&display, &fingerprint) {
         visit(Found::Unchanged { path: display });
         return;
@@ -221,7 +235,8 @@ pub fn walk_bytes(name: &str, bytes: Vec<u8>, limits: &Limits, visit: &mut dyn F
     let (kind, gz, zip) = classify(name);
     let size = bytes.len() as u64;
     if zip {
-        walk_archive(Cursor::new(bytes), name, limits, &nothing_seen, visit);
+        let fingerprint = format!("bytes:{size}");
+        walk_archive(Cursor::new(bytes), name, &fingerprint, limits, &nothing_seen, visit);
         return;
     }
     let Some(kind) = kind else {
@@ -245,6 +260,7 @@ pub fn walk_bytes(name: &str, bytes: Vec<u8>, limits: &Limits, visit: &mut dyn F
 fn walk_archive<R: Read + Seek>(
     reader: R,
     path: &str,
+    fingerprint: &str,
     limits: &Limits,
     seen: Seen,
     visit: &mut dyn FnMut(Found),
@@ -253,12 +269,17 @@ fn walk_archive<R: Read + Seek>(
     let walked = catch_unwind(AssertUnwindSafe(|| {
         walk_zip(reader, path, 1, limits, seen, &mut budget, visit)
     }));
-    if walked.is_err() {
-        visit(Found::Error {
+    match walked {
+        Ok(true) => visit(Found::Archive {
+            path: path.to_string(),
+            fingerprint: fingerprint.to_string(),
+        }),
+        Ok(false) => {}
+        Err(_) => visit(Found::Error {
             path: path.to_string(),
             size: 0,
             reason: "the zip reader failed on this archive (a malformed archive); members after the fault were not read".into(),
-        });
+        }),
     }
 }
 
@@ -287,6 +308,7 @@ fn gunzip(reader: impl Read, limits: &Limits) -> Result<Vec<u8>, String> {
     read_capped(decoder, 0, limits.max_file_bytes).map_err(|e| format!("gzip: {e}"))
 }
 
+/// Walks a zip archive's members; false when the archive could not be opened at all.
 fn walk_zip<R: Read + Seek>(
     reader: R,
     zip_path: &str,
@@ -295,7 +317,7 @@ fn walk_zip<R: Read + Seek>(
     seen: Seen,
     budget: &mut u64,
     visit: &mut dyn FnMut(Found),
-) {
+) -> bool {
     let mut archive = match zip::ZipArchive::new(reader) {
         Ok(a) => a,
         Err(e) => {
@@ -304,7 +326,7 @@ fn walk_zip<R: Read + Seek>(
                 size: 0,
                 reason: format!("not a readable zip archive: {e}"),
             });
-            return;
+            return false;
         }
     };
     for index in 0..archive.len() {
@@ -351,8 +373,8 @@ fn walk_zip<R: Read + Seek>(
         // The central directory gives size and CRC-32 without decompressing: a member seen
         // before with both the same is not read again.
         let fingerprint = format!("zip:{size}:{:08x}", member.crc32());
-        if !zip && seen(&path, &fingerprint) {
-            visit(Found::Unchanged { path });
+        if seen(&path, &fingerprint) {
+            visit(if zip { Found::UnchangedArchive { path } } else { Found::Unchanged { path } });
             continue;
         }
         let compressed = member.compressed_size().max(1);
@@ -394,7 +416,9 @@ fn walk_zip<R: Read + Seek>(
             }
         };
         if zip {
-            walk_zip(Cursor::new(bytes), &path, depth + 1, limits, seen, budget, visit);
+            if walk_zip(Cursor::new(bytes), &path, depth + 1, limits, seen, budget, visit) {
+                visit(Found::Archive { path, fingerprint });
+            }
             continue;
         }
         let bytes = if gz {
@@ -412,6 +436,7 @@ fn walk_zip<R: Read + Seek>(
             visit(Found::File(SourceFile { path, kind, bytes, fingerprint }));
         }
     }
+    true
 }
 
 #[cfg(test)]
@@ -471,6 +496,8 @@ mod tests {
                 Found::Skipped { path, .. } => format!("skipped {path}"),
                 Found::Error { path, reason, .. } => format!("error {path}: {reason}"),
                 Found::Unchanged { path } => format!("unchanged {path}"),
+                Found::Archive { path, .. } => format!("archive {path}"),
+                Found::UnchangedArchive { path } => format!("unchanged archive {path}"),
             })
         });
         out
@@ -486,10 +513,13 @@ mod tests {
         let got = outcomes("x.zip", outer, &limits);
         assert_eq!(got[0], "file x.zip!a.fit");
         assert_eq!(got[1], "file x.zip!in.zip!b.fit");
+        // The nested archive was walked to the end, and so, last, was the outer one.
+        assert_eq!(got[2], "archive x.zip!in.zip");
         assert!(
-            got[2].starts_with("error x.zip!c.fit: the archive decompresses to more than"),
+            got[3].starts_with("error x.zip!c.fit: the archive decompresses to more than"),
             "{got:?}"
         );
+        assert_eq!(got[4], "archive x.zip");
     }
 
     #[test]

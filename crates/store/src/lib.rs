@@ -8,6 +8,7 @@
 //! | `wellness_readings.parquet` | one row per wellness reading (FIT) or daily value (Garmin JSON) |
 //! | `wellness.parquet` | one row per athlete-local date, derived from the readings |
 //! | `imports.parquet` | the ledger: one row per file seen, with its outcome |
+//! | `archives.parquet` | the archives walked to the end, with their fingerprints |
 //!
 //! **Atomic commits.** Every file is written to a temporary name and renamed into place. A commit
 //! writes its sample parts under a `.pending` name that readers skip, then `activities.parquet`,
@@ -37,6 +38,7 @@ pub const ACTIVITIES: &str = "activities.parquet";
 pub const WELLNESS: &str = "wellness.parquet";
 pub const WELLNESS_READINGS: &str = "wellness_readings.parquet";
 pub const IMPORTS: &str = "imports.parquet";
+pub const ARCHIVES: &str = "archives.parquet";
 pub const SAMPLES: &str = "samples";
 pub const JOURNAL: &str = "journal.parquet";
 pub const DAILY: &str = "daily.parquet";
@@ -126,6 +128,8 @@ pub struct Commit {
     /// Names and types to attach to stored activities, by source path; they replace what the
     /// file itself says.
     pub labels: Vec<(String, Option<String>, Option<String>)>,
+    /// Archives walked to the end in this commit: (path, fingerprint).
+    pub archives: Vec<(String, String)>,
 }
 
 /// An open, locked dataset folder.
@@ -133,6 +137,8 @@ pub struct Store {
     dir: PathBuf,
     activities: Vec<StoredActivity>,
     ledger: Vec<LedgerRow>,
+    /// Archives walked to the end: (path, fingerprint, commit).
+    archives: Vec<(String, String, i64)>,
     _lock: File,
 }
 
@@ -163,8 +169,13 @@ impl Store {
             Some(df) => tables::activities_from_frame(&df).map_err(pq_err(&activities_path))?,
             None => Vec::new(),
         };
-        let mut store = Store { dir: dir.to_path_buf(), activities, ledger, _lock: lock };
+        let mut store =
+            Store { dir: dir.to_path_buf(), activities, ledger, archives: Vec::new(), _lock: lock };
         store.recover()?;
+        let archives_path = dir.join(ARCHIVES);
+        if let Some(df) = read_parquet(&archives_path)? {
+            store.archives = tables::archives_from_frame(&df).map_err(pq_err(&archives_path))?;
+        }
         Ok(store)
     }
 
@@ -178,6 +189,11 @@ impl Store {
 
     pub fn ledger(&self) -> &[LedgerRow] {
         &self.ledger
+    }
+
+    /// Archives walked to the end by earlier imports: (path, fingerprint).
+    pub fn archives(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.archives.iter().map(|(p, f, _)| (p.as_str(), f.as_str()))
     }
 
     fn committed(&self) -> HashSet<i64> {
@@ -223,7 +239,7 @@ impl Store {
         {
             fs::rename(&old, &readings).map_err(io_err(&readings))?;
         }
-        for table in [WELLNESS_READINGS, JOURNAL] {
+        for table in [WELLNESS_READINGS, JOURNAL, ARCHIVES] {
             self.drop_uncommitted(table, &committed)?;
         }
         Ok(())
@@ -399,6 +415,16 @@ impl Store {
         }
 
         failpoint("after-wellness");
+
+        // 3c. Archives walked to the end: a new fingerprint replaces the old one of its path.
+        if !c.archives.is_empty() {
+            let new: HashSet<&str> = c.archives.iter().map(|(p, _)| p.as_str()).collect();
+            self.archives.retain(|(p, _, _)| !new.contains(p.as_str()));
+            self.archives.extend(c.archives.iter().map(|(p, f)| (p.clone(), f.clone(), commit_id)));
+            let path = self.dir.join(ARCHIVES);
+            let mut df = tables::archives_frame(&self.archives).map_err(pq_err(&path))?;
+            write_parquet_atomic(&path, &mut df)?;
+        }
 
         // 4. The ledger, which makes the commit real.
         for (old, new) in &c.replaced {

@@ -216,6 +216,26 @@ pub fn wellness_frame(rows: &[StoredWellness], commit_id: i64) -> PolarsResult<D
     )
 }
 
+/// `archives.parquet`: the archives walked to the end, by path, with the fingerprint they had.
+pub fn archives_frame(rows: &[(String, String, i64)]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        rows.len(),
+        vec![
+            Column::new("path".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>()),
+            Column::new(
+                "fingerprint".into(),
+                rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new("commit_id".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        ],
+    )
+}
+
+pub fn archives_from_frame(df: &DataFrame) -> PolarsResult<Vec<(String, String, i64)>> {
+    let (p, f, c) = (strs(df, "path")?, strs(df, "fingerprint")?, i64s(df, "commit_id")?);
+    Ok(p.into_iter().zip(f).zip(c).filter_map(|((p, f), c)| Some((p?, f?, c?))).collect())
+}
+
 /// `journal.parquet`: one row per journal day.
 pub fn journal_frame(
     rows: &[restday_model::JournalRow],
