@@ -93,22 +93,65 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Decoded, DecodeError> {
     }
 }
 
-/// [`decode`] with a time budget: the decode runs on its own thread (named `decode`), and if it
-/// has not finished after `budget` the file is given up as [`DecodeError::Timeout`]. The thread
-/// is left to finish on its own; a decoder that never returns costs one thread, not the import.
+/// [`decode`] with a time budget: the decode runs on a helper thread (named `decode`), and if
+/// it has not finished after `budget` the file is given up as [`DecodeError::Timeout`].
+///
+/// Each calling thread keeps one helper for all its files (a thread per file made the
+/// allocator keep a heap per short-lived thread: a 1 GB import held twice the memory it used).
+/// A helper that overruns is left to finish on its own and replaced; a decoder that never
+/// returns costs one thread, not the import.
 pub fn decode_within(
     format: Format,
     bytes: Vec<u8>,
     budget: std::time::Duration,
 ) -> Result<Decoded, DecodeError> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new().name("decode".into()).spawn(move || {
-        let _ = tx.send(decode(format, &bytes));
-    });
-    if let Err(e) = spawned {
-        return Err(DecodeError::Panic(format!("could not start a decoder thread: {e}")));
+    use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+    type Job = (Format, Vec<u8>);
+    struct Helper {
+        jobs: Sender<Job>,
+        results: Receiver<Result<Decoded, DecodeError>>,
     }
-    rx.recv_timeout(budget).unwrap_or(Err(DecodeError::Timeout(budget.as_secs())))
+    thread_local! {
+        static HELPER: std::cell::RefCell<Option<Helper>> = const { std::cell::RefCell::new(None) };
+    }
+    let start = || -> Result<Helper, DecodeError> {
+        let (jobs, job_rx) = channel::<Job>();
+        let (result_tx, results) = channel();
+        std::thread::Builder::new()
+            .name("decode".into())
+            .spawn(move || {
+                for (format, bytes) in job_rx {
+                    if result_tx.send(decode(format, &bytes)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| DecodeError::Panic(format!("could not start a decoder thread: {e}")))?;
+        Ok(Helper { jobs, results })
+    };
+    HELPER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(start()?);
+        }
+        let helper = slot.as_ref().expect("started above");
+        if helper.jobs.send((format, bytes)).is_err() {
+            *slot = None;
+            return Err(DecodeError::Panic("the decoder thread stopped".into()));
+        }
+        match helper.results.recv_timeout(budget) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => {
+                // Dropping the channels lets the helper end once it finishes, if ever.
+                *slot = None;
+                Err(DecodeError::Timeout(budget.as_secs()))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                *slot = None;
+                Err(DecodeError::Panic("the decoder thread stopped".into()))
+            }
+        }
+    })
 }
 
 /// Fills summary fields the file did not give from the samples: start time and position,
@@ -160,6 +203,28 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decode_over_budget_times_out_and_the_next_one_runs() {
+        let mut gpx = String::from(r#"<gpx version="1.1"><trk><trkseg>"#);
+        for i in 0..200_000 {
+            let t = format!(
+                "2024-05-{:02}T{:02}:{:02}:{:02}Z",
+                1 + i / 86_400,
+                (i / 3600) % 24,
+                (i / 60) % 60,
+                i % 60
+            );
+            gpx += &format!(r#"<trkpt lat="46.{i:06}" lon="14.5"><time>{t}</time></trkpt>"#);
+        }
+        gpx += "</trkseg></trk></gpx>";
+        let none = std::time::Duration::ZERO;
+        let r = decode_within(Format::Gpx, gpx.clone().into_bytes(), none);
+        assert!(matches!(r, Err(DecodeError::Timeout(0))), "{:?}", r.map(|d| d.content));
+        // The abandoned helper is replaced: the same thread decodes the next file.
+        let d = decode_within(Format::Gpx, gpx.into_bytes(), std::time::Duration::from_secs(60));
+        assert_eq!(d.unwrap().activities[0].samples.len(), 200_000);
+    }
 
     #[test]
     fn haversine_one_degree_of_latitude() {
