@@ -81,9 +81,45 @@ fn uint(b: &[u8], big: bool) -> u64 {
     }
 }
 
-/// The field's value as a number, or `None` for the base type's invalid value.
-#[inline]
+/// The field's value as a number, or `None` for the base type's invalid value. The common
+/// scalar types are read directly; the rest (and fields shorter than their type) go through
+/// [`value_generic`].
+#[inline(always)]
 fn value(msg: &[u8], f: Field, big: bool) -> Option<f64> {
+    let o = f.offset;
+    match f.base {
+        0x00 | 0x02 | 0x0D if f.size >= 1 => {
+            let v = *msg.get(o)?;
+            (v != 0xFF).then_some(f64::from(v))
+        }
+        0x83 | 0x84 | 0x8B if f.size >= 2 => {
+            let b = msg.get(o..o + 2)?;
+            let u = if big {
+                u16::from_be_bytes([b[0], b[1]])
+            } else {
+                u16::from_le_bytes([b[0], b[1]])
+            };
+            match f.base {
+                0x84 => (u != 0xFFFF).then_some(f64::from(u)),
+                0x83 => (u != 0x7FFF).then_some(f64::from(u as i16)),
+                _ => (u != 0).then_some(f64::from(u)),
+            }
+        }
+        0x85 | 0x86 | 0x8C if f.size >= 4 => {
+            let b = msg.get(o..o + 4)?;
+            let a = [b[0], b[1], b[2], b[3]];
+            let u = if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) };
+            match f.base {
+                0x86 => (u != 0xFFFF_FFFF).then_some(f64::from(u)),
+                0x85 => (u != 0x7FFF_FFFF).then_some(f64::from(u as i32)),
+                _ => (u != 0).then_some(f64::from(u)),
+            }
+        }
+        _ => value_generic(msg, f, big),
+    }
+}
+
+fn value_generic(msg: &[u8], f: Field, big: bool) -> Option<f64> {
     let bytes = msg.get(f.offset..f.offset + f.size)?;
     let width = match f.base & 0x1F {
         0x00..=0x02 | 0x07 | 0x0A | 0x0D => 1,
@@ -317,9 +353,10 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let (usable, warnings) = crate::fit::check_segments(bytes)?;
     let mut decoded = Decoded::new(Content::Activity);
     decoded.warnings = warnings;
-    // Room for the records up front: a record message takes 20 bytes or more.
+    // Room for the records up front: a record message takes 12 bytes or more.
     let mut c = Collected::default();
-    c.samples = Samples::with_capacity(usable / 24);
+    // Reserved, not touched: the pages a file does not fill are never made resident.
+    c.samples = Samples::with_capacity(usable / 12);
     let mut accumulators: HashMap<u32, Value> = HashMap::new();
     let mut options = HashSet::new();
     options.insert(fitparser::de::DecodeOption::KeepCompositeFields);

@@ -207,24 +207,46 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         let key = (path.to_string(), fingerprint.to_string());
         fingerprints.contains(&key) || archives.contains(&key)
     };
-    let mut batch: Vec<Found> = Vec::new();
-    let mut batch_bytes = 0usize;
+    // The walk (reading and decompressing) runs on its own thread and hands over bounded
+    // batches, one at a time, while this thread hashes, decodes and commits the previous one:
+    // at most three batches are in memory (being filled, waiting, being committed).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Found>>(1);
+    let stop = std::sync::atomic::AtomicBool::new(false);
     let mut result = Ok(());
-    walk(&opts.inputs, &opts.limits, &seen, &mut |found| {
-        if result.is_err() {
-            return;
-        }
-        if let Found::File(f) = &found {
-            batch_bytes += f.bytes.len();
-        }
-        batch.push(found);
-        if batch_bytes >= opts.batch_bytes || batch.len() >= 4096 {
-            batch_bytes = 0;
-            result = run.batch(std::mem::take(&mut batch), opts.decode_timeout);
+    std::thread::scope(|scope| {
+        let (seen, stop) = (&seen, &stop);
+        std::thread::Builder::new()
+            .name("walk".into())
+            .spawn_scoped(scope, move || {
+                let mut batch: Vec<Found> = Vec::new();
+                let mut batch_bytes = 0usize;
+                walk(&opts.inputs, &opts.limits, seen, &mut |found| {
+                    // After a failed commit the rest is not read.
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
+                    if let Found::File(f) = &found {
+                        batch_bytes += f.bytes.len();
+                    }
+                    batch.push(found);
+                    if batch_bytes >= opts.batch_bytes || batch.len() >= 4096 {
+                        batch_bytes = 0;
+                        let _ = tx.send(std::mem::take(&mut batch));
+                    }
+                });
+                let _ = tx.send(batch);
+            })
+            .expect("starting the walk thread");
+        for batch in rx {
+            if result.is_ok() {
+                result = run.batch(batch, opts.decode_timeout);
+                if result.is_err() {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
         }
     });
     result?;
-    run.batch(batch, opts.decode_timeout)?;
     run.store.refresh_wellness(restday_metrics::wellness::wellness_days)?;
     run.summary.elapsed = started.elapsed();
     Ok(run.summary)
