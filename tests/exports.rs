@@ -84,7 +84,7 @@ fn garmin_export_imports_once() {
     assert_eq!(counts, 590 + 21 + 1773);
     // The SDK's monitoring file carries steps but no heart rate: what it gives is its UTC
     // offset, local midnight 2014-12-27 being 06:00 UTC in its monitoring_info (-6 h).
-    let readings = env.table("wellness_readings.parquet");
+    let readings = env.readings();
     let at = strs(&readings, "metric").iter().position(|m| m.as_deref() == Some("utc_offset_s"));
     assert_eq!(at.map(|i| f64s(&readings, "value")[i]), Some(Some(-21_600.0)));
 

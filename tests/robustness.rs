@@ -90,11 +90,12 @@ fn broken_real_files() {
     assert!(row("activity-filecrc.fit").2.contains("CRC mismatch"));
 }
 
-fn clean_outcomes() -> (Vec<(String, String)>, usize, usize) {
+fn clean_outcomes() -> (Vec<(String, String)>, usize, usize, usize) {
     let env = Env::new();
     let out = env.import(&[&data("export")]);
     assert_eq!(out.status.code(), Some(0));
-    (env.outcomes(), env.table("activities.parquet").height(), env.samples().height())
+    let counts = (env.table("activities.parquet").height(), env.samples().height());
+    (env.outcomes(), counts.0, counts.1, env.readings().height())
 }
 
 fn normalise(v: Vec<(String, String)>, root: &Path) -> Vec<(String, String)> {
@@ -103,7 +104,8 @@ fn normalise(v: Vec<(String, String)>, root: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes() {
-    let (clean, clean_activities, clean_samples) = clean_outcomes();
+    let (clean, clean_activities, clean_samples, clean_readings) = clean_outcomes();
+    assert!(clean_readings > 1000, "the export's R-R intervals: {clean_readings}");
     let clean = normalise(clean, &data("export"));
     for point in [
         "after-samples:1",
@@ -140,6 +142,7 @@ fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes
         assert_eq!(normalise(env.outcomes(), &data("export")), clean, "{point}");
         assert_eq!(env.table("activities.parquet").height(), clean_activities, "{point}");
         assert_eq!(env.samples().height(), clean_samples, "{point}: no duplicate or lost samples");
+        assert_eq!(env.readings().height(), clean_readings, "{point}: wellness readings");
         let ids: std::collections::HashSet<String> =
             strs(&env.table("activities.parquet"), "activity_id").into_iter().flatten().collect();
         assert!(

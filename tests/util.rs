@@ -66,8 +66,18 @@ impl Env {
 
     /// Every sample part, read as one frame.
     pub fn samples(&self) -> DataFrame {
+        self.parts("samples")
+    }
+
+    /// Every wellness-reading part, read as one frame.
+    pub fn readings(&self) -> DataFrame {
+        self.parts("wellness_readings")
+    }
+
+    /// Every part under a folder of the dataset, read as one frame.
+    fn parts(&self, folder: &str) -> DataFrame {
         let mut parts = Vec::new();
-        collect(&self.data_dir().join("samples"), &mut parts);
+        collect(&self.data_dir().join(folder), &mut parts);
         parts.sort();
         let mut out: Option<DataFrame> = None;
         for p in parts {

@@ -331,7 +331,7 @@ fn a_garmin_export_gives_one_wellness_row_per_day() {
     assert!(close(r.f("resting_hr"), 58.0));
 
     // The readings keep the monitoring file's heart rates at their expanded times.
-    let readings = env.table("wellness_readings.parquet");
+    let readings = env.readings();
     let metric = strs(&readings, "metric");
     let times = readings.column("time").unwrap().cast(&DataType::String).unwrap();
     let hr: Vec<(String, f64)> = (0..readings.height())
@@ -353,7 +353,7 @@ fn a_garmin_export_gives_one_wellness_row_per_day() {
     let out = env.import(&[&export]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 imported"));
-    assert!(env.table("wellness_readings.parquet").equals_missing(&before.0));
+    assert!(env.readings().equals_missing(&before.0));
     assert!(env.table("wellness.parquet").equals_missing(&before.1));
 }
 
@@ -397,5 +397,5 @@ fn a_second_copy_of_an_activity_adds_no_wellness() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 imported, 1 duplicates"));
     let once = restday_decode::decode(restday_model::Format::Fit, &fit).unwrap().wellness.len();
     assert!(once > 1000, "{once} R-R intervals in the file");
-    assert_eq!(env.table("wellness_readings.parquet").height(), once);
+    assert_eq!(env.readings().height(), once);
 }

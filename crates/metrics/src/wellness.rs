@@ -1,5 +1,5 @@
 //! One row of wellness per athlete-local date (`wellness.parquet`), from the stored readings
-//! (`wellness_readings.parquet`): Garmin's daily JSON summaries and the readings of FIT
+//! (`wellness_readings/part-<commit>.parquet`): Garmin's daily JSON summaries and the readings of FIT
 //! monitoring, sleep and HRV files.
 //!
 //! - **Garmin JSON** rows already carry their calendar date. When two files of one kind (two
@@ -235,7 +235,7 @@ fn from_fit(readings: LazyFrame, home_offset_s: i32) -> PolarsResult<LazyFrame> 
         ))
 }
 
-/// The daily wellness table from the readings (as stored in `wellness_readings.parquet`).
+/// The daily wellness table from the readings (as stored in `wellness_readings/part-<commit>.parquet`).
 /// `home_offset_s` is the UTC offset for FIT files that carry none.
 pub fn wellness_days(readings: LazyFrame, home_offset_s: i32) -> PolarsResult<DataFrame> {
     let json = from_json(readings.clone())?;

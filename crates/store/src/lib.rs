@@ -5,14 +5,14 @@
 //! |---|---|
 //! | `activities.parquet` | one row per activity |
 //! | `samples/year=YYYY/part-<commit>.parquet` | one row per sample, hive-partitioned by the activity's UTC start year; a commit only adds files |
-//! | `wellness_readings.parquet` | one row per wellness reading (FIT) or daily value (Garmin JSON) |
+//! | `wellness_readings/part-<commit>.parquet` | one row per wellness reading (FIT) or daily value (Garmin JSON); a commit only adds files |
 //! | `wellness.parquet` | one row per athlete-local date, derived from the readings |
 //! | `imports.parquet` | the ledger: one row per file seen, with its outcome |
 //! | `archives.parquet` | the archives walked to the end, with their fingerprints |
 //!
 //! **Atomic commits.** Every file is written to a temporary name and renamed into place. A commit
-//! writes its sample parts under a `.pending` name that readers skip, then `activities.parquet`,
-//! `wellness_readings.parquet`, `journal.parquet`, and then `imports.parquet`, which makes the commit real; only then are the
+//! writes its sample and wellness-reading parts under a `.pending` name that readers skip, then
+//! `activities.parquet`, `journal.parquet`, `archives.parquet`, and then `imports.parquet`, which makes the commit real; only then are the
 //! parts renamed to `.parquet`. A row or part whose `commit_id` is not in the ledger belongs to a
 //! commit that never finished, and [`Store::open`] removes it; a pending part whose commit is in
 //! the ledger is renamed into place. So a crash at any point leaves the previous dataset readable,
@@ -35,7 +35,8 @@ pub use tables::{StoredActivity, StoredWellness};
 pub const ACTIVITIES: &str = "activities.parquet";
 /// The daily wellness table, derived from [`WELLNESS_READINGS`] after each import.
 pub const WELLNESS: &str = "wellness.parquet";
-pub const WELLNESS_READINGS: &str = "wellness_readings.parquet";
+/// The folder of wellness-reading parts, `part-<commit>.parquet`.
+pub const WELLNESS_READINGS: &str = "wellness_readings";
 pub const IMPORTS: &str = "imports.parquet";
 pub const ARCHIVES: &str = "archives.parquet";
 pub const SAMPLES: &str = "samples";
@@ -86,10 +87,7 @@ pub fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
 /// Parquet reader reads both.
 fn compression_for(path: &Path) -> ParquetCompression {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    if [ACTIVITIES, IMPORTS, ARCHIVES, WELLNESS_READINGS, JOURNAL]
-        .iter()
-        .any(|t| name.starts_with(t))
-    {
+    if [ACTIVITIES, IMPORTS, ARCHIVES, JOURNAL].iter().any(|t| name.starts_with(t)) {
         ParquetCompression::Snappy
     } else {
         ParquetCompression::Zstd(None)
@@ -250,14 +248,17 @@ impl Store {
             let mut df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
             write_parquet_atomic(&path, &mut df)?;
         }
-        // Datasets written before the daily table kept the readings as `wellness.parquet`.
-        let (old, readings) = (self.dir.join(WELLNESS), self.dir.join(WELLNESS_READINGS));
-        if !readings.exists()
+        // Datasets written before the daily table kept the readings as `wellness.parquet`;
+        // they become a part of the first commit.
+        let old = self.dir.join(WELLNESS);
+        if let Some(first) = committed.iter().min()
             && read_parquet(&old)?.is_some_and(|df| df.schema().contains("metric"))
         {
-            fs::rename(&old, &readings).map_err(io_err(&readings))?;
+            let part = self.dir.join(WELLNESS_READINGS).join(format!("part-{first}.parquet"));
+            fs::create_dir_all(self.dir.join(WELLNESS_READINGS)).map_err(io_err(&part))?;
+            fs::rename(&old, &part).map_err(io_err(&part))?;
         }
-        for table in [WELLNESS_READINGS, JOURNAL, ARCHIVES] {
+        for table in [JOURNAL, ARCHIVES] {
             self.drop_uncommitted(table, &committed)?;
         }
         Ok(())
@@ -295,7 +296,7 @@ impl Store {
     ) -> Result<bool> {
         let daily_path = self.dir.join(WELLNESS);
         let readings_path = self.dir.join(WELLNESS_READINGS);
-        let Some(readings) = read_parquet(&readings_path)? else { return Ok(false) };
+        let Some(readings) = self.wellness_readings()? else { return Ok(false) };
         let newest = |df: &DataFrame| -> PolarsResult<Option<i64>> {
             Ok(df.column("commit_id")?.cast(&DataType::Int64)?.i64()?.max())
         };
@@ -341,6 +342,11 @@ impl Store {
             }
         }
         Ok(all)
+    }
+
+    /// Every committed wellness reading, as one frame; `None` when there is none.
+    pub fn wellness_readings(&self) -> Result<Option<DataFrame>> {
+        read_parts(&self.dir.join(WELLNESS_READINGS))
     }
 
     /// A new commit id: the time in ms, and always above every earlier one.
@@ -408,14 +414,13 @@ impl Store {
 
         failpoint("after-activities");
 
-        // 3. Wellness readings: appended.
+        // 3. Wellness readings: a part of their own, pending like the sample parts.
         if !c.wellness.is_empty() {
-            let path = self.dir.join(WELLNESS_READINGS);
+            let path = self.dir.join(WELLNESS_READINGS).join(format!("part-{commit_id}.parquet"));
+            let pending = pending_name(&path);
             let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
-            if let Some(old) = read_parquet(&path)? {
-                df = old.vstack(&df).map_err(pq_err(&path))?;
-            }
-            write_parquet_atomic(&path, &mut df)?;
+            write_parquet_atomic(&pending, &mut df)?;
+            parts.push((pending, path));
         }
 
         // 3b. Journal: entries replace stored ones of the same date.
@@ -504,6 +509,29 @@ fn keep_where(
         return Ok(None);
     }
     df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map(Some)
+}
+
+/// Every `.parquet` part under `dir`, in name order, as one frame; `None` when there is none.
+fn read_parts(dir: &Path) -> Result<Option<DataFrame>> {
+    let mut parts = Vec::new();
+    if dir.exists() {
+        collect_files(dir, &mut parts).map_err(io_err(dir))?;
+    }
+    parts.retain(|p| p.extension().is_some_and(|x| x == "parquet"));
+    parts.sort();
+    let mut all: Option<DataFrame> = None;
+    for p in &parts {
+        if let Some(df) = read_parquet(p)? {
+            all = Some(match all {
+                Some(mut a) => {
+                    a.vstack_mut(&df).map_err(pq_err(p))?;
+                    a
+                }
+                None => df,
+            });
+        }
+    }
+    Ok(all)
 }
 
 /// The rows of `df` whose string `column` equals `value`.
