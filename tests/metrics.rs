@@ -133,3 +133,54 @@ fn weekly_view_fits_80_columns() {
     // The last week of the sample export is the treadmill run of 2025-10-24, ISO week 43.
     assert!(lines[5].starts_with("2025-W43  2025-10-20"), "{text}");
 }
+
+/// The per-activity figures an import adds to the load cache, computed from the new samples
+/// only, equal those of one import of everything; and a new profile recomputes them all.
+#[test]
+fn incremental_loads_equal_a_full_computation() {
+    let profile = "max_hr = 185\nresting_hr = 50\n";
+    let step = Env::new();
+    step.write("restday-data/restday.toml", profile.as_bytes());
+    let first = data("export/fit/2013-02-06-12-11-14.fit");
+    assert_eq!(step.import(&[&first]).status.code(), Some(0));
+    assert_eq!(step.import(&[&data("export")]).status.code(), Some(0));
+    let whole = Env::new();
+    whole.write("restday-data/restday.toml", profile.as_bytes());
+    assert_eq!(whole.import(&[&data("export")]).status.code(), Some(0));
+
+    let figures = |env: &Env| {
+        let acts = env.table("activities.parquet");
+        let ids = strs(&acts, "activity_id");
+        let mut rows: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = (0..acts.height())
+            .map(|i| {
+                (
+                    ids[i].clone().unwrap(),
+                    f64s(&acts, "trimp")[i],
+                    f64s(&acts, "edwards_trimp")[i],
+                    f64s(&acts, "z4_s")[i],
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+    let before = figures(&step);
+    assert_eq!(before, figures(&whole));
+    assert!(before.iter().filter(|r| r.1.is_some()).count() >= 10, "{before:?}");
+    assert_eq!(
+        step.table("activity_load.parquet").height(),
+        step.table("activities.parquet").height()
+    );
+
+    // A lower max HR moves load into the higher zones: every activity is computed again.
+    for env in [&step, &whole] {
+        env.write("restday-data/restday.toml", b"max_hr = 160\nresting_hr = 50\n");
+        assert!(env.cmd().arg("metrics").output().unwrap().status.success());
+    }
+    let after = figures(&step);
+    assert_eq!(after, figures(&whole));
+    let first_trimp = |rows: &[(String, Option<f64>, Option<f64>, Option<f64>)]| {
+        rows.iter().find_map(|r| r.1).unwrap()
+    };
+    assert!(first_trimp(&after) > first_trimp(&before), "{after:?}");
+}

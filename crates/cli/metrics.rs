@@ -2,9 +2,14 @@
 //! follows every import.
 
 use anyhow::{Context, bail};
-use polars::prelude::{DataFrame, DataType, IntoLazy, JoinArgs, JoinType, col};
+use polars::prelude::{
+    BooleanChunked, DataFrame, DataType, IntoLazy, JoinArgs, JoinType, col, lit,
+};
 use restday_metrics::{Athlete, Profile, Valued, ZoneModel};
-use restday_store::{ACTIVITIES, DAILY, JOURNAL, PROFILE, RECOVERY, Store, WEEKLY, WELLNESS};
+use restday_store::{
+    ACTIVITIES, DAILY, JOURNAL, LOAD_CACHE, PROFILE, RECOVERY, Store, WEEKLY, WELLNESS,
+};
+use std::collections::HashSet;
 use std::path::Path;
 
 /// Reads the profile: `--profile FILE`, else `restday.toml` in the data folder, else defaults.
@@ -38,19 +43,154 @@ pub struct Refreshed {
     pub weeks: usize,
 }
 
+/// The rows of `df` whose `activity_id` is in `ids`.
+fn only(df: &DataFrame, ids: &HashSet<String>) -> anyhow::Result<DataFrame> {
+    let mask: BooleanChunked = df
+        .column("activity_id")?
+        .str()?
+        .iter()
+        .map(|id| id.is_some_and(|i| ids.contains(i)))
+        .collect();
+    Ok(df.filter(&mask)?)
+}
+
+/// Stacks frames of one schema; `None` for none.
+fn stack(frames: Vec<DataFrame>) -> anyhow::Result<Option<DataFrame>> {
+    let mut out: Option<DataFrame> = None;
+    for f in frames {
+        out = Some(match out {
+            Some(mut o) => {
+                o.vstack_mut(&f)?;
+                o
+            }
+            None => f,
+        });
+    }
+    Ok(out)
+}
+
+/// Runs `per_part` over the samples of `ids`, one stored part at a time (an activity's samples
+/// are all in one part), so memory holds one part, not every sample.
+fn over_parts(
+    store: &Store,
+    ids: &HashSet<String>,
+    per_part: impl Fn(DataFrame) -> anyhow::Result<DataFrame>,
+) -> anyhow::Result<Option<DataFrame>> {
+    let commits: HashSet<i64> =
+        store.activities().iter().filter(|a| ids.contains(&a.id)).map(|a| a.commit_id).collect();
+    let mut out = Vec::new();
+    for (commit, path) in store.sample_parts()? {
+        if !commits.contains(&commit) {
+            continue;
+        }
+        let Some(part) = restday_store::read_parquet(&path)? else { continue };
+        let part = only(&part, ids)?;
+        if part.height() > 0 {
+            out.push(per_part(part)?);
+        }
+    }
+    stack(out)
+}
+
+/// What the load figures depend on: when it changes, every activity's load is computed again.
+fn load_key(a: &Athlete) -> String {
+    format!(
+        "max {} rest {} lthr {:?} sex {:?} zones {:?}",
+        a.max_hr.value, a.resting_hr.value, a.lthr.value, a.sex.value, a.zone_model.value
+    )
+}
+
+/// The per-activity figures that need samples: from the cache (`activity_load.parquet`) for
+/// activities it knows under the same athlete values, from the samples for the rest. Returns the
+/// athlete in force and one row per activity: `activity_id`, `sustained_hr`, the load columns.
+fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Option<DataFrame>)> {
+    let ids: HashSet<String> = store.activities().iter().map(|a| a.id.clone()).collect();
+    let cache = match store.read(LOAD_CACHE)? {
+        Some(c) if c.height() > 0 => Some(only(&c, &ids)?),
+        _ => None,
+    };
+    let cached: HashSet<String> = match &cache {
+        Some(c) => c.column("activity_id")?.str()?.iter().flatten().map(String::from).collect(),
+        None => HashSet::new(),
+    };
+    let new: HashSet<String> = ids.difference(&cached).cloned().collect();
+    // Pass 1: the sustained heart rate of the new activities, for the max HR estimate.
+    let sustained_new =
+        over_parts(store, &new, |part| Ok(restday_metrics::sustained_hr(part.lazy()).collect()?))?;
+    let mut sustained =
+        cache.as_ref().map(|c| c.select(["activity_id", "sustained_hr"])).transpose()?;
+    if let Some(n) = sustained_new {
+        sustained = Some(match sustained {
+            Some(mut s) => {
+                s.vstack_mut(&n.select(["activity_id", "sustained_hr"])?)?;
+                s
+            }
+            None => n,
+        });
+    }
+    let highest = match &sustained {
+        Some(s) => s
+            .column("sustained_hr")?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .flatten()
+            .reduce(f64::max),
+        None => None,
+    };
+    let wellness = store.read(WELLNESS)?;
+    let athlete = restday_metrics::athlete_with(profile, highest, wellness.map(|w| w.lazy()))
+        .context("estimating the athlete profile")?;
+    let Some(sustained) = sustained else { return Ok((athlete, None)) };
+    // Pass 2: loads, for the new activities, or for all when the athlete values changed.
+    let key = load_key(&athlete);
+    let fresh = cache.as_ref().is_some_and(|c| {
+        c.column("load_key")
+            .and_then(|k| k.str().cloned())
+            .is_ok_and(|k| k.iter().all(|v| v == Some(key.as_str())))
+    });
+    let (kept, todo) = match (&cache, fresh) {
+        (Some(c), true) => (Some(c.drop_many(["sustained_hr", "load_key"])), new),
+        _ => (None, ids),
+    };
+    let computed = over_parts(store, &todo, |part| {
+        Ok(restday_metrics::activity_load(part.lazy(), &athlete)?.collect()?)
+    })?;
+    let loads = stack(kept.into_iter().chain(computed).collect())?;
+    let Some(loads) = loads else { return Ok((athlete, None)) };
+    let mut rows = sustained
+        .lazy()
+        .join(
+            loads.lazy(),
+            [col("activity_id")],
+            [col("activity_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(lit(key).alias("load_key"))
+        .collect()?;
+    store.write_derived(LOAD_CACHE, &mut rows)?;
+    Ok((athlete, Some(rows.drop_many(["sustained_hr", "load_key"]))))
+}
+
 /// Recomputes the per-activity figures, `daily.parquet` and `weekly.parquet` from the imported
-/// tables.
+/// tables, reading only the samples of activities the load cache does not know.
 pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> {
     let store = Store::open(data_dir)?;
-    let samples = store.samples()?;
-    let athlete = in_force(&store, profile, &samples)?;
+    let (athlete, load) = per_activity(&store, profile)?;
     let base =
         restday_metrics::time_zones(restday_store::tables::activities_frame(store.activities())?)
             .context("looking up time zones")?;
-    let load = restday_metrics::activity_load(samples.lazy(), &athlete)?;
+    let load = match load {
+        Some(l) => l,
+        None => restday_metrics::activity_load(
+            restday_store::tables::samples_frame(&[])?.lazy(),
+            &athlete,
+        )?
+        .collect()?,
+    };
     let mut activities = restday_metrics::activity_days(
         base.lazy().join(
-            load,
+            load.lazy(),
             [col("activity_id")],
             [col("activity_id")],
             JoinArgs::new(JoinType::Left),
@@ -150,18 +290,10 @@ pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_rep
     })
 }
 
-/// The profile in force over the stored data.
-pub fn in_force(store: &Store, profile: &Profile, samples: &DataFrame) -> anyhow::Result<Athlete> {
-    let wellness = store.read(WELLNESS)?;
-    restday_metrics::athlete(profile, samples.clone().lazy(), wellness.map(|w| w.lazy()))
-        .context("estimating the athlete profile")
-}
-
 /// The profile in force, for `restday profile`.
 pub fn athlete(data_dir: &Path, profile: &Profile) -> anyhow::Result<Athlete> {
     let store = Store::open(data_dir)?;
-    let samples = store.samples()?;
-    in_force(&store, profile, &samples)
+    Ok(per_activity(&store, profile)?.0)
 }
 
 fn valued<T: std::fmt::Display>(v: &Valued<T>) -> String {

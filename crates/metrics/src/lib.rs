@@ -461,32 +461,48 @@ pub fn athlete(
     samples: LazyFrame,
     wellness: Option<LazyFrame>,
 ) -> PolarsResult<Athlete> {
+    let sustained = if profile.max_hr.is_some() {
+        None
+    } else {
+        let per_activity = sustained_hr(samples).collect()?;
+        per_activity.column("sustained_hr")?.f64()?.max()
+    };
+    athlete_with(profile, sustained, wellness)
+}
+
+/// Per activity, the highest heart rate held for [`SUSTAINED_SAMPLES`] consecutive samples
+/// (the highest rolling minimum): `activity_id`, `sustained_hr` (null without heart rate).
+/// The max HR estimate is the highest of these, so it can be kept per activity and not
+/// computed again from every sample.
+pub fn sustained_hr(samples: LazyFrame) -> LazyFrame {
+    samples
+        .select([col("activity_id"), col("time"), col("heart_rate").cast(DataType::Float64)])
+        .sort(["activity_id", "time"], SortMultipleOptions::default())
+        .group_by([col("activity_id")])
+        .agg([col("heart_rate")
+            .rolling_min(rolling(SUSTAINED_SAMPLES, SUSTAINED_SAMPLES))
+            .max()
+            .alias("sustained_hr")])
+}
+
+/// [`athlete`] from the highest sustained heart rate of the data (see [`sustained_hr`]).
+pub fn athlete_with(
+    profile: &Profile,
+    sustained: Option<f64>,
+    wellness: Option<LazyFrame>,
+) -> PolarsResult<Athlete> {
     let given = |v: Option<f64>| v.map(|v| Valued::new(v, Source::Profile));
     let max_hr = match given(profile.max_hr) {
         Some(v) => v,
-        None => {
-            let sustained = samples
-                .select([
-                    col("activity_id"),
-                    col("time"),
-                    col("heart_rate").cast(DataType::Float64),
-                ])
-                .sort(["activity_id", "time"], SortMultipleOptions::default())
-                .select([col("heart_rate")
-                    .rolling_min(rolling(SUSTAINED_SAMPLES, SUSTAINED_SAMPLES))
-                    .over([col("activity_id")])?
-                    .max()])
-                .collect()?;
-            match sustained.column("heart_rate")?.f64()?.get(0) {
-                Some(v) => Valued::new(
-                    v,
-                    Source::Estimated(format!(
-                        "highest heart rate held for {SUSTAINED_SAMPLES} samples"
-                    )),
-                ),
-                None => Valued::new(190.0, Source::Default),
-            }
-        }
+        None => match sustained {
+            Some(v) => Valued::new(
+                v,
+                Source::Estimated(format!(
+                    "highest heart rate held for {SUSTAINED_SAMPLES} samples"
+                )),
+            ),
+            None => Valued::new(190.0, Source::Default),
+        },
     };
     let resting_hr = match given(profile.resting_hr) {
         Some(v) => v,

@@ -44,6 +44,9 @@ pub const JOURNAL: &str = "journal.parquet";
 pub const DAILY: &str = "daily.parquet";
 pub const RECOVERY: &str = "recovery.parquet";
 pub const WEEKLY: &str = "weekly.parquet";
+/// The per-activity figures that need samples (load, zones, sustained heart rate), kept so a
+/// refresh reads only the samples of new activities. Deleting it costs one full read.
+pub const LOAD_CACHE: &str = "activity_load.parquet";
 /// The athlete profile, if the user keeps it in the data folder.
 pub const PROFILE: &str = "restday.toml";
 const LOCK: &str = ".lock";
@@ -342,6 +345,23 @@ impl Store {
             }
         }
         Ok(all)
+    }
+
+    /// The committed sample parts, with the commit each belongs to, in name order.
+    pub fn sample_parts(&self) -> Result<Vec<(i64, PathBuf)>> {
+        let dir = self.dir.join(SAMPLES);
+        let mut files = Vec::new();
+        if dir.exists() {
+            collect_files(&dir, &mut files).map_err(io_err(&dir))?;
+        }
+        files.sort();
+        Ok(files
+            .into_iter()
+            .filter_map(|p| {
+                let commit = part_commit(p.file_name()?.to_str()?)?;
+                Some((commit, p))
+            })
+            .collect())
     }
 
     /// Every committed wellness reading, as one frame; `None` when there is none.
