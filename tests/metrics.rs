@@ -134,6 +134,9 @@ fn weekly_view_fits_80_columns() {
     assert!(lines[5].starts_with("2025-W43  2025-10-20"), "{text}");
 }
 
+/// An activity's id, TRIMP, Edwards TRIMP and time in zone 4.
+type Figures = (String, Option<f64>, Option<f64>, Option<f64>);
+
 /// The per-activity figures an import adds to the load cache, computed from the new samples
 /// only, equal those of one import of everything; and a new profile recomputes them all.
 #[test]
@@ -151,7 +154,7 @@ fn incremental_loads_equal_a_full_computation() {
     let figures = |env: &Env| {
         let acts = env.table("activities.parquet");
         let ids = strs(&acts, "activity_id");
-        let mut rows: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> = (0..acts.height())
+        let mut rows: Vec<Figures> = (0..acts.height())
             .map(|i| {
                 (
                     ids[i].clone().unwrap(),
@@ -179,8 +182,6 @@ fn incremental_loads_equal_a_full_computation() {
     }
     let after = figures(&step);
     assert_eq!(after, figures(&whole));
-    let first_trimp = |rows: &[(String, Option<f64>, Option<f64>, Option<f64>)]| {
-        rows.iter().find_map(|r| r.1).unwrap()
-    };
+    let first_trimp = |rows: &[Figures]| rows.iter().find_map(|r| r.1).unwrap();
     assert!(first_trimp(&after) > first_trimp(&before), "{after:?}");
 }
