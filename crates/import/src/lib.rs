@@ -108,6 +108,43 @@ struct Known {
     richness: (u8, i64),
 }
 
+/// The activities stored or seen so far, by start time, so that finding the twin of a new one
+/// looks only at those starting within [`SAME_START_MS`] of it.
+#[derive(Default)]
+struct KnownSet {
+    by_start: std::collections::BTreeMap<i64, Vec<Known>>,
+}
+
+impl KnownSet {
+    fn push(&mut self, k: Known) {
+        self.by_start.entry(k.start_ms).or_default().push(k);
+    }
+
+    /// Another file's copy of the same activity: it starts within a minute and lasts as long.
+    fn twin_of(&self, me: &Known) -> Option<(i64, usize)> {
+        let window =
+            me.start_ms.saturating_sub(SAME_START_MS)..=me.start_ms.saturating_add(SAME_START_MS);
+        self.by_start.range(window).find_map(|(&start, ks)| {
+            ks.iter()
+                .position(|k| k.hash != me.hash && same_duration(k.duration_s, me.duration_s))
+                .map(|i| (start, i))
+        })
+    }
+
+    fn get(&self, (start, i): (i64, usize)) -> &Known {
+        &self.by_start[&start][i]
+    }
+
+    fn remove(&mut self, (start, i): (i64, usize)) -> Known {
+        let ks = self.by_start.get_mut(&start).expect("a twin found in the set");
+        let k = ks.remove(i);
+        if ks.is_empty() {
+            self.by_start.remove(&start);
+        }
+        k
+    }
+}
+
 fn format_of(kind: Kind) -> Option<Format> {
     match kind {
         Kind::Fit => Some(Format::Fit),
@@ -137,7 +174,7 @@ struct Run<'a> {
     unhashed: HashSet<(String, u64)>,
     /// (path, hash) of every ledger row, to tell a touched file from a copy elsewhere.
     ledger_paths: HashSet<(String, String)>,
-    known: Vec<Known>,
+    known: KnownSet,
     /// Names and types from Strava's activities.csv, by the activity file's path.
     labels: Vec<(String, Option<String>, Option<String>)>,
     summary: Summary,
@@ -170,17 +207,16 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         .filter(|r| r.hash.is_empty())
         .map(|r| (r.path.clone(), r.size))
         .collect();
-    let known = store
-        .activities()
-        .iter()
-        .map(|a| Known {
+    let mut known = KnownSet::default();
+    for a in store.activities() {
+        known.push(Known {
             id: a.id.clone(),
             hash: a.file_hash.clone(),
             start_ms: a.activity.start_ms,
             duration_s: a.activity.duration_s(),
             richness: (richness_of(&a.format), a.sample_count),
-        })
-        .collect();
+        });
+    }
     let ledger_paths = store.ledger().iter().map(|r| (r.path.clone(), r.hash.clone())).collect();
     let mut run = Run {
         store,
@@ -482,18 +518,14 @@ impl Run<'_> {
                 duration_s: a.duration_s(),
                 richness: (richness_of(&format), a.samples.len() as i64),
             };
-            let twin = self.known.iter().position(|k| {
-                k.hash != me.hash
-                    && (k.start_ms - me.start_ms).abs() <= SAME_START_MS
-                    && same_duration(k.duration_s, me.duration_s)
-            });
-            if let Some(i) = twin {
-                if self.known[i].richness >= me.richness {
-                    duplicate_of.push(self.known[i].id.clone());
+            if let Some(at) = self.known.twin_of(&me) {
+                let twin = self.known.get(at);
+                if twin.richness >= me.richness {
+                    duplicate_of.push(twin.id.clone());
                     continue;
                 }
                 // The new copy is richer: it replaces the one seen before.
-                let old = self.known.remove(i);
+                let old = self.known.remove(at);
                 if let Some(pos) = commit.activities.iter().position(|(s, _)| s.id == old.id) {
                     commit.activities.remove(pos);
                     let rows = commit
