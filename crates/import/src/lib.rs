@@ -283,7 +283,10 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         }
     });
     result?;
-    run.store.refresh_wellness(restday_metrics::wellness::wellness_days)?;
+    run.store.refresh_wellness(
+        restday_metrics::wellness::used_by_daily,
+        restday_metrics::wellness::wellness_days,
+    )?;
     run.summary.elapsed = started.elapsed();
     Ok(run.summary)
 }

@@ -235,6 +235,12 @@ fn from_fit(readings: LazyFrame, home_offset_s: i32) -> PolarsResult<LazyFrame> 
         ))
 }
 
+/// Whether the daily table reads readings of this metric: not the R-R intervals, monitoring
+/// heart rates and 5-minute HRV values, which are most of the rows.
+pub fn used_by_daily(metric: &str) -> bool {
+    !matches!(metric, "rr_interval_ms" | "heart_rate" | "hrv_5min_ms")
+}
+
 /// The daily wellness table from the readings (as stored in `wellness_readings/part-<commit>.parquet`).
 /// `home_offset_s` is the UTC offset for FIT files that carry none.
 pub fn wellness_days(readings: LazyFrame, home_offset_s: i32) -> PolarsResult<DataFrame> {

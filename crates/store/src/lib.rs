@@ -290,25 +290,51 @@ impl Store {
         write_parquet_atomic(&self.dir.join(name), df)
     }
 
-    /// Rebuilds the daily wellness table (`wellness.parquet`) with `build` (readings, the
-    /// athlete's usual UTC offset) when it is missing or older than the readings. The usual
+    /// Rebuilds the daily wellness table (`wellness.parquet`) with `build` (the readings whose
+    /// metric passes `keep`, the athlete's usual UTC offset) when it is missing or older than
+    /// the newest readings part. The usual
     /// offset is the most common one among the stored activities, else UTC.
     pub fn refresh_wellness(
         &self,
+        keep: impl Fn(&str) -> bool,
         build: impl FnOnce(LazyFrame, i32) -> PolarsResult<DataFrame>,
     ) -> Result<bool> {
         let daily_path = self.dir.join(WELLNESS);
         let readings_path = self.dir.join(WELLNESS_READINGS);
-        let Some(readings) = self.wellness_readings()? else { return Ok(false) };
-        let newest = |df: &DataFrame| -> PolarsResult<Option<i64>> {
-            Ok(df.column("commit_id")?.cast(&DataType::Int64)?.i64()?.max())
-        };
-        let want = newest(&readings).map_err(pq_err(&readings_path))?;
-        if let Some(daily) = read_parquet(&daily_path)?
-            && daily.height() > 0
-            && newest(&daily).map_err(pq_err(&daily_path))? == want
-        {
+        let mut parts = Vec::new();
+        if readings_path.exists() {
+            collect_files(&readings_path, &mut parts).map_err(io_err(&readings_path))?;
+        }
+        parts.retain(|p| p.extension().is_some_and(|x| x == "parquet"));
+        parts.sort();
+        // Parts are written once: the daily table is stale when a part is newer than it.
+        let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let newest = parts.iter().filter_map(|p| modified(p)).max();
+        let Some(newest) = newest else { return Ok(false) };
+        if modified(&daily_path).is_some_and(|built| built >= newest) {
             return Ok(false);
+        }
+        // One part at a time, keeping only the metrics the daily table uses (not every R-R
+        // interval and monitoring heart rate), so memory holds the daily inputs, not all
+        // readings.
+        let mut kept = Vec::new();
+        for p in &parts {
+            let Some(df) = read_parquet(p)? else { continue };
+            let mask: BooleanChunked = df
+                .column("metric")
+                .and_then(|c| c.str().cloned())
+                .map_err(pq_err(p))?
+                .iter()
+                .map(|m| m.is_some_and(&keep))
+                .collect();
+            kept.push(df.filter(&mask).map_err(pq_err(p))?);
+        }
+        let mut readings = match kept.pop() {
+            Some(last) => last,
+            None => return Ok(false),
+        };
+        for df in kept.iter().rev() {
+            readings = df.vstack(&readings).map_err(pq_err(&readings_path))?;
         }
         // The usual offset: the most common among the activities' and the readings' own.
         let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
