@@ -54,13 +54,15 @@ fn only(df: &DataFrame, ids: &HashSet<String>) -> anyhow::Result<DataFrame> {
     Ok(df.filter(&mask)?)
 }
 
-/// Stacks frames of one schema; `None` for none.
+/// Stacks frames of the same columns (in any order); `None` for none.
 fn stack(frames: Vec<DataFrame>) -> anyhow::Result<Option<DataFrame>> {
     let mut out: Option<DataFrame> = None;
     for f in frames {
         out = Some(match out {
             Some(mut o) => {
-                o.vstack_mut(&f)?;
+                let names: Vec<String> =
+                    o.get_column_names().iter().map(|n| n.to_string()).collect();
+                o.vstack_mut(&f.select(names)?)?;
                 o
             }
             None => f,
@@ -78,13 +80,16 @@ fn over_parts(
 ) -> anyhow::Result<Option<DataFrame>> {
     let commits: HashSet<i64> =
         store.activities().iter().filter(|a| ids.contains(&a.id)).map(|a| a.commit_id).collect();
+    // Parts of commits whose activities are all wanted need no filtering (the usual case).
+    let partly: HashSet<i64> =
+        store.activities().iter().filter(|a| !ids.contains(&a.id)).map(|a| a.commit_id).collect();
     let mut out = Vec::new();
     for (commit, path) in store.sample_parts()? {
         if !commits.contains(&commit) {
             continue;
         }
         let Some(part) = restday_store::read_parquet(&path)? else { continue };
-        let part = only(&part, ids)?;
+        let part = if partly.contains(&commit) { only(&part, ids)? } else { part };
         if part.height() > 0 {
             out.push(per_part(part)?);
         }
@@ -115,8 +120,10 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
     };
     let new: HashSet<String> = ids.difference(&cached).cloned().collect();
     // Pass 1: the sustained heart rate of the new activities, for the max HR estimate.
-    let sustained_new =
-        over_parts(store, &new, |part| Ok(restday_metrics::sustained_hr(part.lazy()).collect()?))?;
+    let sustained_new = over_parts(store, &new, |part| {
+        let part = restday_metrics::with_activity_key(part)?;
+        Ok(restday_metrics::sustained_hr(part.lazy())?.collect()?)
+    })?;
     let mut sustained =
         cache.as_ref().map(|c| c.select(["activity_id", "sustained_hr"])).transpose()?;
     if let Some(n) = sustained_new {
@@ -154,6 +161,7 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
         _ => (None, ids),
     };
     let computed = over_parts(store, &todo, |part| {
+        let part = restday_metrics::with_activity_key(part)?;
         Ok(restday_metrics::activity_load(part.lazy(), &athlete)?.collect()?)
     })?;
     let loads = stack(kept.into_iter().chain(computed).collect())?;
