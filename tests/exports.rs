@@ -305,3 +305,25 @@ fn an_archive_that_changed_is_opened_and_only_its_new_members_read() {
     let size = std::fs::metadata(&export).unwrap().len();
     assert!(fp.starts_with(&format!("fs:{size}:")), "{fp}");
 }
+
+#[test]
+fn a_richer_copy_in_a_later_batch_of_the_same_commit_replaces_the_staged_one() {
+    let env = Env::new();
+    // One file per batch, ten batches per commit: the GPX's samples are staged before the FIT
+    // arrives in the next batch and replaces it.
+    env.write("in/a/run.gpx", &gpx_twin_of("export/fit/garmin-fenix-5-run.fit"));
+    env.write("in/b/run.fit", &read("export/fit/garmin-fenix-5-run.fit"));
+    let out = env
+        .cmd()
+        .env("RESTDAY_BATCH_BYTES", "1")
+        .env("RESTDAY_COMMIT_BATCHES", "10")
+        .arg("import")
+        .arg(env.path("in"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let activities = env.table("activities.parquet");
+    assert_eq!(strs(&activities, "format"), [Some("fit".to_string())]);
+    // Only the FIT's 21 records: the GPX's staged samples left the part.
+    assert_eq!(env.samples().height(), 21);
+}

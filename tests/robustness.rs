@@ -119,6 +119,7 @@ fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes
             .cmd()
             .env("RESTDAY_FAILPOINT", point)
             .env("RESTDAY_BATCH_BYTES", "50000")
+            .env("RESTDAY_COMMIT_BATCHES", "1")
             .arg("import")
             .arg(data("export"))
             .output()
@@ -462,4 +463,31 @@ fn a_rerun_reads_only_files_whose_size_or_time_changed() {
     let out = stdout(env.import(&[&env.path("in")]));
     assert!(out.contains("0 imported, 1 duplicates"), "{out}");
     assert_eq!(env.table("imports.parquet").height(), 4);
+}
+
+/// Batches staged into one commit (samples written, ledger not yet): a crash before or after
+/// the commit, and the rerun, give the same dataset as one clean import.
+#[test]
+fn a_crash_inside_a_commit_of_several_batches_loses_only_that_commit() {
+    let (clean, clean_activities, clean_samples, clean_readings) = clean_outcomes();
+    let clean = normalise(clean, &data("export"));
+    for point in ["after-samples:1", "after-ledger:1", "after-samples:2"] {
+        let env = Env::new();
+        let out = env
+            .cmd()
+            .env("RESTDAY_FAILPOINT", point)
+            .env("RESTDAY_BATCH_BYTES", "50000")
+            .env("RESTDAY_COMMIT_BATCHES", "3")
+            .arg("import")
+            .arg(data("export"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the failpoint should abort");
+        let out = env.import(&[&data("export")]);
+        assert_eq!(out.status.code(), Some(0), "{point}");
+        assert_eq!(normalise(env.outcomes(), &data("export")), clean, "{point}");
+        assert_eq!(env.table("activities.parquet").height(), clean_activities, "{point}");
+        assert_eq!(env.samples().height(), clean_samples, "{point}");
+        assert_eq!(env.readings().height(), clean_readings, "{point}");
+    }
 }

@@ -178,6 +178,9 @@ fn write_report(
 fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Result<(u8, Summary)> {
     let mut opts = Options::new(global.data_dir.clone(), inputs);
     // Undocumented knob for tests that need many small commits.
+    if let Some(n) = std::env::var("RESTDAY_COMMIT_BATCHES").ok().and_then(|v| v.parse().ok()) {
+        opts.commit_batches = n;
+    }
     if let Some(n) = std::env::var("RESTDAY_BATCH_BYTES").ok().and_then(|v| v.parse().ok()) {
         opts.batch_bytes = n;
     }

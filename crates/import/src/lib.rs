@@ -36,8 +36,11 @@ pub struct Options {
     pub data_dir: PathBuf,
     pub inputs: Vec<PathBuf>,
     pub limits: Limits,
-    /// Decompressed bytes gathered before a batch is decoded and committed.
+    /// Decompressed bytes gathered before a batch is decoded and its samples written.
     pub batch_bytes: usize,
+    /// Batches between commits: each batch's samples are written as pending parts at once,
+    /// the tables every commit rewrites (activities, the ledger) once per this many batches.
+    pub commit_batches: usize,
     /// The longest one file may take to decode before it is given up as failed.
     pub decode_timeout: Duration,
 }
@@ -48,9 +51,11 @@ impl Options {
             data_dir,
             inputs,
             limits: Limits::default(),
-            // Small enough to keep memory flat, large enough that a commit's fixed cost (the
-            // ledger and activity table rewritten) stays small against the decoding.
-            batch_bytes: 16 << 20,
+            // Small enough to keep memory flat (a batch's samples are held once decoded).
+            batch_bytes: 8 << 20,
+            // A commit every 64 MiB read: its fixed cost (the ledger and activity table
+            // rewritten) stays small against the decoding; a crash loses at most that.
+            commit_batches: 8,
             // Real files decode in milliseconds; a minute means something is wrong.
             decode_timeout: Duration::from_secs(60),
         }
@@ -178,6 +183,9 @@ struct Run<'a> {
     /// Names and types from Strava's activities.csv, by the activity file's path.
     labels: Vec<(String, Option<String>, Option<String>)>,
     summary: Summary,
+    /// The commit batches are staged into until it is written, and how many it holds.
+    open: Option<(i64, Commit, usize)>,
+    commit_batches: usize,
 }
 
 /// The result of the parallel stage for one file.
@@ -227,6 +235,8 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         known,
         labels: Vec::new(),
         summary: Summary::default(),
+        open: None,
+        commit_batches: opts.commit_batches.max(1),
     };
 
     // Files whose path and fingerprint the ledger holds are not read at all.
@@ -283,6 +293,10 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         }
     });
     result?;
+    if let Some((commit_id, mut commit, _)) = run.open.take() {
+        commit.labels = run.labels.clone();
+        run.store.commit(commit_id, commit)?;
+    }
     run.store.refresh_wellness(
         restday_metrics::wellness::used_by_daily,
         restday_metrics::wellness::wellness_days,
@@ -296,8 +310,17 @@ impl Run<'_> {
         if batch.is_empty() {
             return Ok(());
         }
-        let commit_id = self.store.next_commit_id();
-        let seen_ms = commit_id;
+        let (commit_id, mut commit, batches) =
+            self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
+        let before = (
+            commit.ledger.len(),
+            commit.fingerprints.len(),
+            commit.archives.len(),
+            commit.activities.len(),
+        );
+        let seen_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(commit_id, |d| d.as_millis() as i64);
         // Hash and decode in parallel; files the ledger knows are not decoded.
         let known = &self.hashes;
         let progress = self.progress;
@@ -341,7 +364,6 @@ impl Run<'_> {
             })
             .collect();
 
-        let mut commit = Commit::default();
         let mut labels_changed = false;
         for (found, work, size) in results {
             self.summary.seen += 1;
@@ -465,17 +487,27 @@ impl Run<'_> {
             }
             commit.ledger.push(ledger_row);
         }
-        if commit.ledger.is_empty()
-            && commit.fingerprints.is_empty()
-            && commit.archives.is_empty()
-            && !labels_changed
-        {
+        let changed = commit.ledger.len() > before.0
+            || commit.fingerprints.len() > before.1
+            || commit.archives.len() > before.2
+            || labels_changed;
+        if !changed {
+            if batches > 0 {
+                self.open = Some((commit_id, commit, batches));
+            }
             return Ok(());
         }
-        self.summary.activities_added += commit.activities.len();
+        let added = commit.activities.len() as isize - before.3 as isize;
+        self.summary.activities_added = (self.summary.activities_added as isize + added) as usize;
         self.summary.wellness_rows_added += commit.wellness.len();
-        commit.labels = self.labels.clone();
-        self.store.commit(commit_id, commit)
+        self.store.stage(commit_id, &mut commit)?;
+        if batches + 1 >= self.commit_batches {
+            commit.labels = self.labels.clone();
+            self.store.commit(commit_id, commit)
+        } else {
+            self.open = Some((commit_id, commit, batches + 1));
+            Ok(())
+        }
     }
 
     /// Turns one decoded file into its ledger row, and its activities and wellness into the
@@ -531,6 +563,8 @@ impl Run<'_> {
                 let old = self.known.remove(at);
                 if let Some(pos) = commit.activities.iter().position(|(s, _)| s.id == old.id) {
                     commit.activities.remove(pos);
+                    // Its samples may already be in a staged part of this commit.
+                    commit.dropped.push(old.id.clone());
                     let rows = commit
                         .ledger
                         .iter_mut()

@@ -149,6 +149,11 @@ pub struct Commit {
     pub labels: Vec<(String, Option<String>, Option<String>)>,
     /// Archives walked to the end in this commit: (path, fingerprint).
     pub archives: Vec<(String, String)>,
+    /// Activities of this commit whose samples were staged and that a richer copy then
+    /// replaced, before the commit: their samples leave the staged parts.
+    pub dropped: Vec<String>,
+    /// Parts written by [`Store::stage`], pending until the commit: (pending, final).
+    staged: Vec<(PathBuf, PathBuf)>,
 }
 
 /// An open, locked dataset folder.
@@ -405,29 +410,73 @@ impl Store {
         now.max(last + 1)
     }
 
-    fn part_path(&self, year: i32, commit_id: i64) -> PathBuf {
-        self.dir
-            .join(SAMPLES)
-            .join(format!("year={year}"))
-            .join(format!("part-{commit_id}.parquet"))
+    /// A part's name: `part-<commit>.parquet`, or `part-<commit>-<n>.parquet` for the n-th
+    /// batch staged into one commit.
+    fn part_name(commit_id: i64, seq: usize) -> String {
+        if seq == 0 {
+            format!("part-{commit_id}.parquet")
+        } else {
+            format!("part-{commit_id}-{seq}.parquet")
+        }
+    }
+
+    /// Writes the samples and wellness readings gathered in `c` so far as pending parts of
+    /// commit `commit_id`, and lets go of them: an import stages each batch and commits every
+    /// few batches, so memory holds one batch of samples while the tables that every commit
+    /// rewrites (activities, the ledger) are rewritten less often. Pending parts are invisible
+    /// until the commit, and removed on open if the commit never happened.
+    pub fn stage(&self, commit_id: i64, c: &mut Commit) -> Result<()> {
+        let seq = c.staged.len();
+        let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        for (i, (a, samples)) in c.activities.iter().enumerate() {
+            if !samples.is_empty() {
+                by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
+            }
+        }
+        for (year, idx) in &by_year {
+            let rows: Vec<(&str, &restday_model::Samples)> =
+                idx.iter().map(|&i| (c.activities[i].0.id.as_str(), &c.activities[i].1)).collect();
+            let path = self
+                .dir
+                .join(SAMPLES)
+                .join(format!("year={year}"))
+                .join(Self::part_name(commit_id, seq));
+            let pending = pending_name(&path);
+            let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
+            write_parquet_atomic(&pending, &mut df)?;
+            c.staged.push((pending, path));
+        }
+        for (_, samples) in c.activities.iter_mut() {
+            *samples = restday_model::Samples::default();
+        }
+        if !c.wellness.is_empty() {
+            let path = self.dir.join(WELLNESS_READINGS).join(Self::part_name(commit_id, seq));
+            let pending = pending_name(&path);
+            let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
+            write_parquet_atomic(&pending, &mut df)?;
+            c.staged.push((pending, path));
+            c.wellness.clear();
+        }
+        // A batch with nothing to stage still takes a number, so names never repeat.
+        if c.staged.len() == seq {
+            c.staged.push((PathBuf::new(), PathBuf::new()));
+        }
+        Ok(())
     }
 
     /// Writes one commit. See the crate docs for the order that makes it atomic.
     pub fn commit(&mut self, commit_id: i64, mut c: Commit) -> Result<()> {
-        // 1. Sample parts, one per UTC start year, under their pending names.
-        let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        for (i, (a, _)) in c.activities.iter().enumerate() {
-            by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
-        }
-        let mut parts = Vec::new();
-        for (year, idx) in &by_year {
-            let rows: Vec<(&str, &restday_model::Samples)> =
-                idx.iter().map(|&i| (c.activities[i].0.id.as_str(), &c.activities[i].1)).collect();
-            let path = self.part_path(*year, commit_id);
-            let pending = pending_name(&path);
-            let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
-            write_parquet_atomic(&pending, &mut df)?;
-            parts.push((pending, path));
+        // 1. Samples and readings not staged yet, as pending parts; then the samples of
+        // activities replaced before the commit leave the staged parts.
+        self.stage(commit_id, &mut c)?;
+        let parts: Vec<(PathBuf, PathBuf)> =
+            c.staged.drain(..).filter(|(p, _)| !p.as_os_str().is_empty()).collect();
+        if !c.dropped.is_empty() {
+            let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();
+            for (pending, _) in parts.iter().filter(|(_, f)| f.starts_with(self.dir.join(SAMPLES)))
+            {
+                drop_activities(pending, &dropped)?;
+            }
         }
 
         failpoint("after-samples");
@@ -459,15 +508,6 @@ impl Store {
         write_parquet_atomic(&path, &mut df)?;
 
         failpoint("after-activities");
-
-        // 3. Wellness readings: a part of their own, pending like the sample parts.
-        if !c.wellness.is_empty() {
-            let path = self.dir.join(WELLNESS_READINGS).join(format!("part-{commit_id}.parquet"));
-            let pending = pending_name(&path);
-            let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
-            write_parquet_atomic(&pending, &mut df)?;
-            parts.push((pending, path));
-        }
 
         // 3b. Journal: entries replace stored ones of the same date.
         if !c.journal.is_empty() {
@@ -524,23 +564,39 @@ impl Store {
             fs::rename(&pending, &path).map_err(io_err(&path))?;
         }
 
-        // 6. Drop the samples of replaced activities from the parts that hold them.
+        // 6. Drop the samples of replaced activities from the parts that hold them: the
+        // parts of their commit in the folder of their start year.
         for old in replaced {
-            let path = self.part_path(year_of(old.activity.start_ms), old.commit_id);
-            if let Some(df) = read_parquet(&path)? {
-                let keep: BooleanChunked = df
-                    .column("activity_id")
-                    .and_then(|c| c.str().cloned())
-                    .map_err(pq_err(&path))?
-                    .iter()
-                    .map(|id| id != Some(old.id.as_str()))
-                    .collect();
-                let mut kept = df.filter(&keep).map_err(pq_err(&path))?;
-                write_parquet_atomic(&path, &mut kept)?;
+            let dir =
+                self.dir.join(SAMPLES).join(format!("year={}", year_of(old.activity.start_ms)));
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            let one: HashSet<&str> = std::iter::once(old.id.as_str()).collect();
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if name.to_str().and_then(part_commit) == Some(old.commit_id) {
+                    drop_activities(&e.path(), &one)?;
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Rewrites the sample part at `path` without the samples of `ids` (when it has any).
+fn drop_activities(path: &Path, ids: &HashSet<&str>) -> Result<()> {
+    let Some(df) = read_parquet(path)? else { return Ok(()) };
+    let keep: BooleanChunked = df
+        .column("activity_id")
+        .and_then(|c| c.str().cloned())
+        .map_err(pq_err(path))?
+        .iter()
+        .map(|id| !id.is_some_and(|id| ids.contains(id)))
+        .collect();
+    if keep.all() {
+        return Ok(());
+    }
+    let mut kept = df.filter(&keep).map_err(pq_err(path))?;
+    write_parquet_atomic(path, &mut kept)
 }
 
 /// The rows of `df` whose `column` (read as integers) passes `keep`; `None` when every row does.
@@ -623,7 +679,12 @@ fn pending_name(path: &Path) -> PathBuf {
 
 /// The commit id in a sample part's file name, `part-<commit>.parquet`.
 fn part_commit(name: &str) -> Option<i64> {
-    name.strip_prefix("part-")?.strip_suffix(".parquet")?.parse().ok()
+    let stem = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    let commit = match stem.split_once('-') {
+        Some((commit, seq)) if seq.parse::<usize>().is_ok() => commit,
+        _ => stem,
+    };
+    commit.parse().ok()
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -656,7 +717,9 @@ mod tests {
     #[test]
     fn part_names() {
         assert_eq!(part_commit("part-1764172800000.parquet"), Some(1_764_172_800_000));
+        assert_eq!(part_commit("part-1764172800000-3.parquet"), Some(1_764_172_800_000));
         assert_eq!(part_commit("part-x.parquet"), None);
+        assert_eq!(part_commit("part-1-x.parquet"), None);
         assert_eq!(part_commit("activities.parquet"), None);
     }
 }
