@@ -177,14 +177,16 @@ fn fill_from_samples(a: &mut Activity) {
     if a.distance_m.is_none() {
         a.distance_m = a.samples.distance_m.iter().flatten().copied().reduce(f64::max);
     }
-    let hrs: Vec<i32> = a.samples.heart_rate.iter().flatten().copied().collect();
-    if !hrs.is_empty() {
-        if a.max_hr.is_none() {
-            a.max_hr = hrs.iter().copied().max();
+    if a.max_hr.is_none() || a.avg_hr.is_none() {
+        let (mut n, mut sum, mut max) = (0i64, 0i64, None::<i32>);
+        for &h in a.samples.heart_rate.iter().flatten() {
+            n += 1;
+            sum += i64::from(h);
+            max = Some(max.map_or(h, |m| m.max(h)));
         }
-        if a.avg_hr.is_none() {
-            let sum: i64 = hrs.iter().map(|&h| i64::from(h)).sum();
-            a.avg_hr = Some((sum as f64 / hrs.len() as f64).round() as i32);
+        if n > 0 {
+            a.max_hr = a.max_hr.or(max);
+            a.avg_hr = a.avg_hr.or(Some((sum as f64 / n as f64).round() as i32));
         }
     }
 }
