@@ -341,11 +341,12 @@ fn record(m: &Message, acc_distance: &mut Option<(u32, u64)>) -> SampleRow {
     row
 }
 
-/// The messages other than `record` and `hrv` that restday reads through the profile (global
-/// numbers): file_id, session, activity, monitoring, monitoring_info, monitoring_hr_data, stress_level, sleep_level,
+/// The messages other than `record`, `hrv` and `monitoring` that restday reads through the
+/// profile (global numbers): file_id, session, activity, monitoring_info, monitoring_hr_data, stress_level, sleep_level,
 /// sleep_assessment, hrv_status_summary, hrv_value.
-const READ: [u16; 11] = [0, 18, 34, 55, 103, 211, 227, 275, 346, 370, 371];
+const READ: [u16; 10] = [0, 18, 34, 103, 211, 227, 275, 346, 370, 371];
 const HRV: u16 = 78;
+const MONITORING: u16 = 55;
 
 /// Decodes a FIT file (see the module docs); the same result as
 /// [`crate::fit::decode_with_fitparser`].
@@ -398,6 +399,23 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
                             c.push_rr(t, (raw as f64 / 1000.0 - 0.0) * 1000.0);
                         }
                     }
+                }
+            } else if m.def.global == MONITORING {
+                // All of a monitoring file: read here, as the collector reads fitparser's
+                // (timestamp, else timestamp_16 (26) against the last full one; heart_rate 27).
+                c.messages += 1;
+                if time_ms.is_some() {
+                    c.last_time_ms = time_ms;
+                }
+                let field = |n: u8| m.def.all.iter().find(|(num, _)| *num == n).map(|&(_, f)| f);
+                let t = time_ms.or_else(|| {
+                    let t16 = value(m.bytes, field(26)?, m.def.big_endian)? as i64;
+                    let last = (c.last_time_ms? / 1000) - FIT_EPOCH_S;
+                    Some((last + ((t16 - (last & 0xFFFF)) & 0xFFFF) + FIT_EPOCH_S) * 1000)
+                });
+                let hr = field(27).and_then(|f| value(m.bytes, f, m.def.big_endian));
+                if let (Some(t), Some(hr)) = (t, hr.filter(|&h| h > 0.0)) {
+                    c.push_monitoring_hr(t, hr);
                 }
             } else if READ.contains(&m.def.global) {
                 match profile_record(&m, &mut accumulators, &options) {

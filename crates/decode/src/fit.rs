@@ -442,6 +442,11 @@ impl Collected {
         }
     }
 
+    /// A monitoring heart rate at `t`.
+    pub(crate) fn push_monitoring_hr(&mut self, t: i64, bpm: f64) {
+        self.wellness.push(WellnessRow::at(t, WellnessMetric::HeartRate, bpm));
+    }
+
     fn close_sleep(&mut self, end_ms: i64) {
         if let Some((start, level)) = self.sleep_open.take() {
             self.wellness.push(WellnessRow {

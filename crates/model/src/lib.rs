@@ -114,6 +114,7 @@ impl Samples {
         self.time_ms.is_empty()
     }
 
+    #[inline]
     pub fn push(&mut self, r: SampleRow) {
         self.time_ms.push(r.time_ms);
         self.heart_rate.push(r.heart_rate);
