@@ -34,3 +34,10 @@ fmt:
 # Criterion benches: decoding and import (MB/s), metrics (rows/s).
 bench:
     cargo bench --bench import --bench metrics
+
+# Whole-import run over a generated export (BENCHMARKS.md): `just bench-export 1200` is ~1 GB.
+bench-export copies="1200":
+    python3 benches/make_export.py target/export-{{copies}}.zip {{copies}}
+    cargo build --release
+    rm -rf target/bench-data
+    /usr/bin/time -v target/release/restday --data-dir target/bench-data import target/export-{{copies}}.zip
