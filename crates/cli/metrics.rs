@@ -88,7 +88,9 @@ fn over_parts(
         if !commits.contains(&commit) {
             continue;
         }
-        let Some(part) = restday_store::read_parquet(&path)? else { continue };
+        // The figures need only these: the other columns are not even decompressed.
+        let columns = ["activity_id", "time", "heart_rate"];
+        let Some(part) = restday_store::read_parquet_columns(&path, &columns)? else { continue };
         let part = if partly.contains(&commit) { only(&part, ids)? } else { part };
         if part.height() > 0 {
             out.push(per_part(part)?);

@@ -97,6 +97,21 @@ fn compression_for(path: &Path) -> ParquetCompression {
     }
 }
 
+/// Reads only `columns` of a Parquet file (the others are not decompressed); a missing file is
+/// `None`.
+pub fn read_parquet_columns(path: &Path, columns: &[&str]) -> Result<Option<DataFrame>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(path)(e)),
+    };
+    ParquetReader::new(file)
+        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+        .finish()
+        .map(Some)
+        .map_err(pq_err(path))
+}
+
 /// Writes `df` to `path` atomically: a temporary file in the same folder, flushed to disk, then
 /// renamed over the target.
 fn write_parquet_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
