@@ -261,9 +261,8 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
     let mut result = Ok(());
     std::thread::scope(|scope| {
         let (seen, stop) = (&seen, &stop);
-        std::thread::Builder::new()
-            .name("walk".into())
-            .spawn_scoped(scope, move || {
+        let spawned =
+            std::thread::Builder::new().name("walk".into()).spawn_scoped(scope, move || {
                 let mut batch: Vec<Found> = Vec::new();
                 let mut batch_bytes = 0usize;
                 walk(&opts.inputs, &opts.limits, seen, &mut |found| {
@@ -281,8 +280,11 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
                     }
                 });
                 let _ = tx.send(batch);
-            })
-            .expect("starting the walk thread");
+            });
+        if let Err(source) = spawned {
+            result = Err(StoreError::Io { path: opts.data_dir.clone(), source });
+            return;
+        }
         for batch in rx {
             if result.is_ok() {
                 result = run.batch(batch, opts.decode_timeout);
@@ -366,7 +368,10 @@ impl Run<'_> {
 
         let mut labels_changed = false;
         for (found, work, size) in results {
-            self.summary.seen += 1;
+            // Archives are not files: they count apart.
+            if !matches!(found, Found::Archive { .. } | Found::UnchangedArchive { .. }) {
+                self.summary.seen += 1;
+            }
             let fingerprint = match &found {
                 Found::File(f) if !f.fingerprint.is_empty() => Some(f.fingerprint.clone()),
                 _ => None,
@@ -392,12 +397,10 @@ impl Run<'_> {
                 }
                 (Found::UnchangedArchive { path }, _) => {
                     self.progress.file(&path, 0);
-                    self.summary.seen -= 1;
                     self.summary.archives_unchanged += 1;
                     continue;
                 }
                 (Found::Archive { path, fingerprint }, _) => {
-                    self.summary.seen -= 1;
                     commit.archives.push((path, fingerprint));
                     continue;
                 }
