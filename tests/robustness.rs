@@ -98,6 +98,23 @@ fn clean_outcomes() -> (Vec<(String, String)>, usize, usize, usize) {
     (env.outcomes(), counts.0, counts.1, env.readings().height())
 }
 
+/// An import of the sample export in 50 KB batches, `batches` per commit, killed at the
+/// failpoint `point`.
+fn killed_at(point: &str, batches: &str) -> Env {
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .env("RESTDAY_FAILPOINT", point)
+        .env("RESTDAY_BATCH_BYTES", "50000")
+        .env("RESTDAY_COMMIT_BATCHES", batches)
+        .arg("import")
+        .arg(data("export"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{point}: the failpoint should abort");
+    env
+}
+
 fn normalise(v: Vec<(String, String)>, root: &Path) -> Vec<(String, String)> {
     v.into_iter().map(|(p, o)| (p.replace(&root.display().to_string(), "<root>"), o)).collect()
 }
@@ -114,17 +131,7 @@ fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes
         "after-ledger:4",
         "after-samples:6",
     ] {
-        let env = Env::new();
-        let out = env
-            .cmd()
-            .env("RESTDAY_FAILPOINT", point)
-            .env("RESTDAY_BATCH_BYTES", "50000")
-            .env("RESTDAY_COMMIT_BATCHES", "1")
-            .arg("import")
-            .arg(data("export"))
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{point}: the failpoint should abort");
+        let env = killed_at(point, "1");
         // Whatever is on disk reads, and readers see no sample of an unfinished commit.
         if env.data_dir().join("activities.parquet").exists() {
             let ids: std::collections::HashSet<String> =
@@ -472,17 +479,7 @@ fn a_crash_inside_a_commit_of_several_batches_loses_only_that_commit() {
     let (clean, clean_activities, clean_samples, clean_readings) = clean_outcomes();
     let clean = normalise(clean, &data("export"));
     for point in ["after-samples:1", "after-ledger:1", "after-samples:2"] {
-        let env = Env::new();
-        let out = env
-            .cmd()
-            .env("RESTDAY_FAILPOINT", point)
-            .env("RESTDAY_BATCH_BYTES", "50000")
-            .env("RESTDAY_COMMIT_BATCHES", "3")
-            .arg("import")
-            .arg(data("export"))
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{point}: the failpoint should abort");
+        let env = killed_at(point, "3");
         let out = env.import(&[&data("export")]);
         assert_eq!(out.status.code(), Some(0), "{point}");
         assert_eq!(normalise(env.outcomes(), &data("export")), clean, "{point}");

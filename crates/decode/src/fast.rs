@@ -437,14 +437,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if let Some(e) = failed {
         decoded.partial = Some(e);
     }
-    if c.messages == 0 {
-        return Err(DecodeError::Fit {
-            offset: 0,
-            message: decoded.partial.unwrap_or_else(|| "no data messages".to_string()),
-        });
-    }
-    c.finish(&mut decoded);
-    Ok(decoded)
+    c.conclude(decoded)
 }
 
 /// A message's raw values through fitparser's profile: named, scaled fields as fitparser's own

@@ -456,7 +456,20 @@ impl Collected {
         }
     }
 
-    pub(crate) fn finish(mut self, decoded: &mut Decoded) {
+    /// The decode's result: an error when not one data message was read, else `decoded` with
+    /// what was collected.
+    pub(crate) fn conclude(self, mut decoded: Decoded) -> Result<Decoded, DecodeError> {
+        if self.messages == 0 {
+            return Err(DecodeError::Fit {
+                offset: 0,
+                message: decoded.partial.unwrap_or_else(|| "no data messages".to_string()),
+            });
+        }
+        self.finish(&mut decoded);
+        Ok(decoded)
+    }
+
+    fn finish(mut self, decoded: &mut Decoded) {
         if let Some(end) = self.last_time_ms {
             self.close_sleep(end);
         }
@@ -709,14 +722,7 @@ pub fn decode_with_fitparser(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             FitObject::Header(_) => {}
         }
     }
-    if collected.messages == 0 {
-        return Err(DecodeError::Fit {
-            offset: 0,
-            message: decoded.partial.unwrap_or_else(|| "no data messages".to_string()),
-        });
-    }
-    collected.finish(&mut decoded);
-    Ok(decoded)
+    collected.conclude(decoded)
 }
 
 #[cfg(test)]

@@ -423,24 +423,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Every committed sample, as one frame.
-    pub fn samples(&self) -> Result<DataFrame> {
-        let mut parts = Vec::new();
-        let dir = self.dir.join(SAMPLES);
-        if dir.exists() {
-            collect_files(&dir, &mut parts).map_err(io_err(&dir))?;
-        }
-        parts.retain(|p| p.extension().is_some_and(|x| x == "parquet"));
-        parts.sort();
-        let mut all = tables::samples_frame(&[]).map_err(pq_err(&dir))?;
-        for p in &parts {
-            if let Some(df) = read_parquet(p)? {
-                all.vstack_mut(&df).map_err(pq_err(p))?;
-            }
-        }
-        Ok(all)
-    }
-
     /// The committed sample parts, with the commit each belongs to, in name order.
     pub fn sample_parts(&self) -> Result<Vec<(i64, PathBuf)>> {
         let dir = self.dir.join(SAMPLES);
@@ -456,11 +438,6 @@ impl Store {
                 Some((commit, p))
             })
             .collect())
-    }
-
-    /// Every committed wellness reading, as one frame; `None` when there is none.
-    pub fn wellness_readings(&self) -> Result<Option<DataFrame>> {
-        read_parts(&self.dir.join(WELLNESS_READINGS))
     }
 
     /// A new commit id: the time in ms, and always above every earlier one.
@@ -663,29 +640,6 @@ fn keep_where(
         return Ok(None);
     }
     df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map(Some)
-}
-
-/// Every `.parquet` part under `dir`, in name order, as one frame; `None` when there is none.
-fn read_parts(dir: &Path) -> Result<Option<DataFrame>> {
-    let mut parts = Vec::new();
-    if dir.exists() {
-        collect_files(dir, &mut parts).map_err(io_err(dir))?;
-    }
-    parts.retain(|p| p.extension().is_some_and(|x| x == "parquet"));
-    parts.sort();
-    let mut all: Option<DataFrame> = None;
-    for p in &parts {
-        if let Some(df) = read_parquet(p)? {
-            all = Some(match all {
-                Some(mut a) => {
-                    a.vstack_mut(&df).map_err(pq_err(p))?;
-                    a
-                }
-                None => df,
-            });
-        }
-    }
-    Ok(all)
 }
 
 /// The rows of `df` whose string `column` equals `value`.
