@@ -39,53 +39,42 @@ fn export() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/export")
 }
 
-fn bench_decode(c: &mut Criterion) {
-    for (name, ext) in [("decode_fit", &["fit"][..]), ("decode_xml", &["gpx", "tcx"][..])] {
-        let inputs = files(&export(), ext);
-        let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
-        let mut g = c.benchmark_group(name);
-        g.throughput(Throughput::Bytes(bytes as u64));
-        g.sample_size(10);
-        g.bench_function("data/export", |b| {
-            b.iter(|| {
-                for (format, bytes) in &inputs {
-                    std::hint::black_box(decode(*format, bytes).ok());
-                }
-            })
-        });
-        g.finish();
-    }
-}
-
-fn bench_fitparser(c: &mut Criterion) {
-    let inputs = files(&export(), &["fit"]);
+/// A bench group `name` that runs `each` over every file of `data/export` with the extensions
+/// `ext`, with the bytes read as its throughput.
+fn over_files(c: &mut Criterion, name: &str, ext: &[&str], each: impl Fn(Format, &[u8])) {
+    let inputs = files(&export(), ext);
     let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
-    let mut g = c.benchmark_group("decode_fit_fitparser");
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(bytes as u64));
     g.sample_size(10);
     g.bench_function("data/export", |b| {
         b.iter(|| {
-            for (_, bytes) in &inputs {
-                std::hint::black_box(restday_decode::fit::decode_with_fitparser(bytes).ok());
+            for (format, bytes) in &inputs {
+                each(*format, bytes);
             }
         })
     });
     g.finish();
 }
 
-fn bench_fast_fit(c: &mut Criterion) {
-    let inputs = files(&export(), &["fit"]);
-    let bytes: usize = inputs.iter().map(|(_, b)| b.len()).sum();
-    let mut g = c.benchmark_group("scan_fit_records");
-    g.throughput(Throughput::Bytes(bytes as u64));
-    g.bench_function("data/export, zero-copy scanner", |b| {
-        b.iter(|| {
-            for (_, bytes) in &inputs {
-                std::hint::black_box(restday_decode::fast::scan_records(bytes).ok());
-            }
-        })
+fn bench_decode(c: &mut Criterion) {
+    let decode_ = |format, bytes: &[u8]| {
+        std::hint::black_box(decode(format, bytes).ok());
+    };
+    over_files(c, "decode_fit", &["fit"], decode_);
+    over_files(c, "decode_xml", &["gpx", "tcx"], decode_);
+}
+
+fn bench_fitparser(c: &mut Criterion) {
+    over_files(c, "decode_fit_fitparser", &["fit"], |_, bytes| {
+        std::hint::black_box(restday_decode::fit::decode_with_fitparser(bytes).ok());
     });
-    g.finish();
+}
+
+fn bench_fast_fit(c: &mut Criterion) {
+    over_files(c, "scan_fit_records", &["fit"], |_, bytes| {
+        std::hint::black_box(restday_decode::fast::scan_records(bytes).ok());
+    });
 }
 
 fn bench_import(c: &mut Criterion) {
