@@ -283,7 +283,13 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
         };
         p += def.size;
         let big = def.big_endian;
-        let own = def.timestamp.and_then(|f| value(msg, f, big)).map(|t| t as i64);
+        // A FIT timestamp is a uint32; a field 253 of a wider type (a damaged or hostile file)
+        // is no time.
+        let own = def
+            .timestamp
+            .and_then(|f| value(msg, f, big))
+            .filter(|t| (0.0..=f64::from(u32::MAX)).contains(t))
+            .map(|t| t as i64);
         if own.is_some() {
             last_ts = own;
         }
@@ -409,7 +415,8 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
                 }
                 let field = |n: u8| m.def.all.iter().find(|(num, _)| *num == n).map(|&(_, f)| f);
                 let t = time_ms.or_else(|| {
-                    let t16 = value(m.bytes, field(26)?, m.def.big_endian)? as i64;
+                    // Only the low 16 bits count, whatever type the file declared.
+                    let t16 = value(m.bytes, field(26)?, m.def.big_endian)? as i64 & 0xFFFF;
                     let last = (c.last_time_ms? / 1000) - FIT_EPOCH_S;
                     Some((last + ((t16 - (last & 0xFFFF)) & 0xFFFF) + FIT_EPOCH_S) * 1000)
                 });
