@@ -399,3 +399,30 @@ fn a_second_copy_of_an_activity_adds_no_wellness() {
     assert!(once > 1000, "{once} R-R intervals in the file");
     assert_eq!(env.readings().height(), once);
 }
+
+#[test]
+fn a_dataset_with_the_old_wellness_table_is_migrated() {
+    let env = Env::new();
+    let export = env.write("export.zip", &garmin_export());
+    assert_eq!(env.import(&[&export]).status.code(), Some(3));
+    let (readings, daily) = (env.readings(), env.table("wellness.parquet"));
+    // Session 1 kept FIT readings, without `date` and `record`, as `wellness.parquet`.
+    let dir = env.data_dir();
+    let mut old = readings
+        .filter(&readings.column("date").unwrap().is_null())
+        .unwrap()
+        .drop_many(["date", "record"]);
+    std::fs::remove_dir_all(dir.join("wellness_readings")).unwrap();
+    let f = std::fs::File::create(dir.join("wellness.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut old).unwrap();
+    // The next run makes them a readings part again and rebuilds the daily table from them.
+    let out = env.cmd().arg("metrics").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let migrated = env.readings();
+    assert_eq!(migrated.height(), old.height());
+    assert_eq!(migrated.get_column_names(), readings.get_column_names());
+    // The FIT readings alone give the 2024-05-20 row of the export's daily table.
+    let fit_only = env.table("wellness.parquet");
+    assert_eq!(row(&fit_only, "2024-05-20").f("hrv_ms"), row(&daily, "2024-05-20").f("hrv_ms"));
+    assert!(close(row(&fit_only, "2024-05-20").f("sleep_h"), 7.0));
+}

@@ -186,6 +186,11 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
 /// tables, reading only the samples of activities the load cache does not know.
 pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> {
     let store = Store::open(data_dir)?;
+    // The daily wellness table, if its readings are newer (an import rebuilds it too).
+    store.refresh_wellness(
+        restday_metrics::wellness::used_by_daily,
+        restday_metrics::wellness::wellness_days,
+    )?;
     let (athlete, load) = per_activity(&store, profile)?;
     let base =
         restday_metrics::time_zones(restday_store::tables::activities_frame(store.activities())?)

@@ -321,13 +321,24 @@ impl Store {
         }
         // Datasets written before the daily table kept the readings as `wellness.parquet`;
         // they become a part of the first commit.
+        // Their rows get the columns readings have had since (`date`, `record`: null for FIT
+        // readings, which were all they held).
         let old = self.dir.join(WELLNESS);
         if let Some(first) = committed.iter().min()
-            && read_parquet(&old)?.is_some_and(|df| df.schema().contains("metric"))
+            && let Some(mut df) = read_parquet(&old)?.filter(|df| df.schema().contains("metric"))
         {
             let part = self.dir.join(WELLNESS_READINGS).join(format!("part-{first}.parquet"));
-            fs::create_dir_all(self.dir.join(WELLNESS_READINGS)).map_err(io_err(&part))?;
-            fs::rename(&old, &part).map_err(io_err(&part))?;
+            let n = df.height();
+            let date = Column::new("date".into(), vec![None::<i32>; n]).cast(&DataType::Date);
+            let record = Column::new("record".into(), vec![None::<&str>; n]);
+            let migrated = date
+                .and_then(|date| df.with_column(date).map(|_| ()))
+                .and_then(|()| df.with_column(record).map(|_| ()));
+            migrated.map_err(pq_err(&old))?;
+            let order = tables::wellness_frame(&[], 0).map_err(pq_err(&old))?;
+            let mut df = df.select(order.get_column_names_owned()).map_err(pq_err(&old))?;
+            write_parquet_atomic(&part, &mut df)?;
+            fs::remove_file(&old).map_err(io_err(&old))?;
         }
         for table in [JOURNAL, ARCHIVES] {
             self.drop_uncommitted(table, &committed)?;
