@@ -76,12 +76,7 @@ fn pq_err(path: &Path) -> impl FnOnce(PolarsError) -> StoreError + '_ {
 
 /// Reads a Parquet file; a missing file is `None`.
 pub fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(path)(e)),
-    };
-    ParquetReader::new(file).finish().map(Some).map_err(pq_err(path))
+    read_parquet_with(path, None)
 }
 
 /// The tables every commit rewrites whole get Snappy, which compresses several times faster
@@ -100,16 +95,16 @@ fn compression_for(path: &Path) -> ParquetCompression {
 /// Reads only `columns` of a Parquet file (the others are not decompressed); a missing file is
 /// `None`.
 pub fn read_parquet_columns(path: &Path, columns: &[&str]) -> Result<Option<DataFrame>> {
+    read_parquet_with(path, Some(columns.iter().map(|c| c.to_string()).collect()))
+}
+
+fn read_parquet_with(path: &Path, columns: Option<Vec<String>>) -> Result<Option<DataFrame>> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_err(path)(e)),
     };
-    ParquetReader::new(file)
-        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-        .finish()
-        .map(Some)
-        .map_err(pq_err(path))
+    ParquetReader::new(file).with_columns(columns).finish().map(Some).map_err(pq_err(path))
 }
 
 /// Writes `df` to `path` atomically: a temporary file in the same folder, flushed to disk, then
@@ -171,52 +166,6 @@ pub struct Commit {
     staged: Vec<(PathBuf, PathBuf)>,
     /// Batches staged so far, which numbers the next batch's parts.
     batches: usize,
-}
-
-/// One batch's samples and readings on their way to pending parts (see [`Store::stage_job`]).
-pub struct StageJob {
-    dir: PathBuf,
-    commit_id: i64,
-    seq: usize,
-    samples: Vec<(String, i64, restday_model::Samples)>,
-    wellness: Vec<StoredWellness>,
-}
-
-impl StageJob {
-    /// Writes the pending parts: one per UTC start year for the samples, one for the readings.
-    pub fn write(self) -> Result<Vec<(PathBuf, PathBuf)>> {
-        let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        for (i, (_, start_ms, _)) in self.samples.iter().enumerate() {
-            by_year.entry(year_of(*start_ms)).or_default().push(i);
-        }
-        let name = Store::part_name(self.commit_id, self.seq);
-        let mut written = Vec::new();
-        for (year, idx) in &by_year {
-            let rows: Vec<(&str, &restday_model::Samples)> =
-                idx.iter().map(|&i| (self.samples[i].0.as_str(), &self.samples[i].2)).collect();
-            let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
-            let pending = pending_name(&path);
-            let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
-            write_parquet_atomic(&pending, &mut df)?;
-            written.push((pending, path));
-        }
-        if !self.wellness.is_empty() {
-            let path = self.dir.join(WELLNESS_READINGS).join(&name);
-            let pending = pending_name(&path);
-            let mut df =
-                tables::wellness_frame(&self.wellness, self.commit_id).map_err(pq_err(&path))?;
-            write_parquet_atomic(&pending, &mut df)?;
-            written.push((pending, path));
-        }
-        Ok(written)
-    }
-}
-
-impl Commit {
-    /// Parts a [`StageJob`] wrote for this commit.
-    pub fn add_staged(&mut self, parts: Vec<(PathBuf, PathBuf)>) {
-        self.staged.extend(parts);
-    }
 }
 
 /// An open, locked dataset folder.
@@ -477,32 +426,37 @@ impl Store {
     /// rewrites (activities, the ledger) are rewritten less often. Pending parts are invisible
     /// until the commit, and removed on open if the commit never happened.
     pub fn stage(&self, commit_id: i64, c: &mut Commit) -> Result<()> {
-        let job = self.stage_job(commit_id, c);
-        let parts = job.write()?;
-        c.add_staged(parts);
-        Ok(())
-    }
-
-    /// [`Store::stage`] in two steps, so the writing can run on another thread while the next
-    /// batch decodes: this takes the samples and readings out of `c` (and numbers the batch);
-    /// [`StageJob::write`] writes them; [`Commit::add_staged`] hands the parts back before the
-    /// commit.
-    pub fn stage_job(&self, commit_id: i64, c: &mut Commit) -> StageJob {
-        let seq = c.batches;
+        let name = Self::part_name(commit_id, c.batches);
         c.batches += 1;
-        let samples = c
-            .activities
-            .iter_mut()
-            .filter(|(_, s)| !s.is_empty())
-            .map(|(a, s)| (a.id.clone(), a.activity.start_ms, std::mem::take(s)))
-            .collect();
-        StageJob {
-            dir: self.dir.clone(),
-            commit_id,
-            seq,
-            samples,
-            wellness: std::mem::take(&mut c.wellness),
+        // One part per UTC start year for the samples.
+        let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        for (i, (a, samples)) in c.activities.iter().enumerate() {
+            if !samples.is_empty() {
+                by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
+            }
         }
+        for (year, idx) in &by_year {
+            let rows: Vec<(&str, &restday_model::Samples)> =
+                idx.iter().map(|&i| (c.activities[i].0.id.as_str(), &c.activities[i].1)).collect();
+            let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
+            let pending = pending_name(&path);
+            let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
+            write_parquet_atomic(&pending, &mut df)?;
+            c.staged.push((pending, path));
+        }
+        for (_, samples) in c.activities.iter_mut() {
+            *samples = restday_model::Samples::default();
+        }
+        // One for the readings.
+        if !c.wellness.is_empty() {
+            let path = self.dir.join(WELLNESS_READINGS).join(&name);
+            let pending = pending_name(&path);
+            let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
+            write_parquet_atomic(&pending, &mut df)?;
+            c.staged.push((pending, path));
+            c.wellness.clear();
+        }
+        Ok(())
     }
 
     /// Writes one commit. See the crate docs for the order that makes it atomic.
