@@ -60,36 +60,45 @@ fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
 pub fn samples_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
     let n: usize = rows.iter().map(|(_, s)| s.len()).sum();
     let mut ids = Vec::with_capacity(n);
-    let mut s = Samples::default();
     for (id, samples) in rows {
         ids.extend(std::iter::repeat_n(*id, samples.len()));
-        s.time_ms.extend_from_slice(&samples.time_ms);
-        s.heart_rate.extend_from_slice(&samples.heart_rate);
-        s.distance_m.extend_from_slice(&samples.distance_m);
-        s.speed_m_s.extend_from_slice(&samples.speed_m_s);
-        s.altitude_m.extend_from_slice(&samples.altitude_m);
-        s.latitude.extend_from_slice(&samples.latitude);
-        s.longitude.extend_from_slice(&samples.longitude);
-        s.cadence.extend_from_slice(&samples.cadence);
-        s.power.extend_from_slice(&samples.power);
-        s.temperature_c.extend_from_slice(&samples.temperature_c);
     }
+    let time = column::<Int64Type>("time", rows, n, |s| &s.time_ms).cast(&utc())?;
     DataFrame::new(
         n,
         vec![
             Column::new("activity_id".into(), ids),
-            datetime_col("time", s.time_ms)?,
-            Column::new("heart_rate".into(), s.heart_rate),
-            Column::new("distance_m".into(), s.distance_m),
-            Column::new("speed_m_s".into(), s.speed_m_s),
-            Column::new("altitude_m".into(), s.altitude_m),
-            Column::new("latitude".into(), s.latitude),
-            Column::new("longitude".into(), s.longitude),
-            Column::new("cadence".into(), s.cadence),
-            Column::new("power".into(), s.power),
-            Column::new("temperature_c".into(), s.temperature_c),
+            time,
+            column::<Int32Type>("heart_rate", rows, n, |s| &s.heart_rate),
+            column::<Float64Type>("distance_m", rows, n, |s| &s.distance_m),
+            column::<Float64Type>("speed_m_s", rows, n, |s| &s.speed_m_s),
+            column::<Float64Type>("altitude_m", rows, n, |s| &s.altitude_m),
+            column::<Float64Type>("latitude", rows, n, |s| &s.latitude),
+            column::<Float64Type>("longitude", rows, n, |s| &s.longitude),
+            column::<Int32Type>("cadence", rows, n, |s| &s.cadence),
+            column::<Int32Type>("power", rows, n, |s| &s.power),
+            column::<Float64Type>("temperature_c", rows, n, |s| &s.temperature_c),
         ],
     )
+}
+
+/// One sample column of every activity in `rows`, written straight into a value buffer and a
+/// validity bitmap (no per-value builder calls; no bitmap when nothing is missing).
+fn column<T: PolarsNumericType>(
+    name: &str,
+    rows: &[(&str, &Samples)],
+    n: usize,
+    get: impl Fn(&Samples) -> &[Option<T::Native>],
+) -> Column {
+    let mut values = Vec::with_capacity(n);
+    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(n);
+    for (_, s) in rows {
+        let col = get(s);
+        values.extend(col.iter().map(|v| v.unwrap_or_default()));
+        valid.extend_from_trusted_len_iter(col.iter().map(Option::is_some));
+    }
+    let validity = (valid.unset_bits() > 0).then(|| valid.into());
+    ChunkedArray::<T>::from_vec_validity(name.into(), values, validity).into_column()
 }
 
 /// `activities.parquet`: one row per activity.
@@ -312,4 +321,48 @@ pub fn ledger_from_frame(df: &DataFrame) -> PolarsResult<Vec<LedgerRow>> {
             seen_ms: seen[i].unwrap_or(0),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use restday_model::SampleRow;
+
+    #[test]
+    fn sample_columns_keep_every_value_and_every_gap_across_activities() {
+        let mut a = Samples::default();
+        a.push(SampleRow { time_ms: Some(1_000), heart_rate: Some(120), ..Default::default() });
+        a.push(SampleRow { time_ms: Some(2_000), heart_rate: None, ..Default::default() });
+        let mut b = Samples::default();
+        for (t, hr, power) in [(5_000, 150, Some(210)), (6_000, 151, None), (7_000, 152, Some(0))] {
+            b.push(SampleRow {
+                time_ms: Some(t),
+                heart_rate: Some(hr),
+                power,
+                latitude: Some(45.5),
+                ..Default::default()
+            });
+        }
+        let df = samples_frame(&[("a-0", &a), ("b-0", &b)]).unwrap();
+        assert_eq!(df.height(), 5);
+        assert_eq!(
+            strs(&df, "activity_id").unwrap(),
+            ["a-0", "a-0", "b-0", "b-0", "b-0"].map(|s| Some(s.to_string()))
+        );
+        assert_eq!(
+            i64s(&df, "time").unwrap(),
+            [1_000, 2_000, 5_000, 6_000, 7_000].map(Some).to_vec()
+        );
+        assert_eq!(
+            i32s(&df, "heart_rate").unwrap(),
+            vec![Some(120), None, Some(150), Some(151), Some(152)]
+        );
+        assert_eq!(i32s(&df, "power").unwrap(), vec![None, None, Some(210), None, Some(0)]);
+        assert_eq!(
+            f64s(&df, "latitude").unwrap(),
+            vec![None, None, Some(45.5), Some(45.5), Some(45.5)]
+        );
+        assert_eq!(df.column("cadence").unwrap().null_count(), 5);
+        assert_eq!(df.column("time").unwrap().dtype(), &utc());
+    }
 }
