@@ -151,6 +151,10 @@ fn richer_copy_arriving_later_replaces_the_poorer_one() {
     assert_eq!(strs(&activities, "format"), [Some("fit".to_string())]);
     // Only the FIT's 21 records remain: the GPX's samples went with it.
     assert_eq!(env.samples().height(), 21);
+    // And so did its figures: only the FIT activity's seconds at heart rate remain.
+    let figures = env.parts("hr_seconds");
+    let ids: std::collections::HashSet<_> = strs(&figures, "activity_id").into_iter().collect();
+    assert_eq!(ids, strs(&activities, "activity_id").into_iter().collect());
     // The ledger is sorted by path, and where the checkout lies decides the order of the two
     // paths here: name each file's outcome instead.
     let mut outcomes: Vec<(String, String)> = env
@@ -324,6 +328,9 @@ fn a_richer_copy_in_a_later_batch_of_the_same_commit_replaces_the_staged_one() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let activities = env.table("activities.parquet");
     assert_eq!(strs(&activities, "format"), [Some("fit".to_string())]);
-    // Only the FIT's 21 records: the GPX's staged samples left the part.
+    // Only the FIT's 21 records: the GPX's staged samples left the part, its figures too.
     assert_eq!(env.samples().height(), 21);
+    let figures = env.parts("hr_seconds");
+    let ids: std::collections::HashSet<_> = strs(&figures, "activity_id").into_iter().collect();
+    assert_eq!(ids, strs(&activities, "activity_id").into_iter().collect());
 }

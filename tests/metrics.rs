@@ -185,3 +185,64 @@ fn incremental_loads_equal_a_full_computation() {
     let first_trimp = |rows: &[Figures]| rows.iter().find_map(|r| r.1).unwrap();
     assert!(first_trimp(&after) > first_trimp(&before), "{after:?}");
 }
+
+/// The import writes each activity's seconds at each heart rate and sustained heart rate
+/// (`hr_seconds/`), and the refresh takes the loads and the max HR estimate from them without
+/// reading a sample: with the samples folder gone, the figures are those computed from the
+/// samples (as for a dataset imported before `hr_seconds` existed).
+#[test]
+fn loads_come_from_the_figures_the_import_wrote_not_from_the_samples() {
+    let env = Env::new();
+    assert_eq!(env.import(&[&data("export")]).status.code(), Some(0));
+    let dir = env.data_dir();
+    let loads = |env: &Env| {
+        let acts = env.table("activities.parquet");
+        let ids = strs(&acts, "activity_id");
+        let mut rows: Vec<(String, Vec<Option<f64>>)> = (0..acts.height())
+            .map(|i| {
+                let cols =
+                    ["trimp", "edwards_trimp", "hr_s", "z1_s", "z2_s", "z3_s", "z4_s", "z5_s"];
+                (ids[i].clone().unwrap(), cols.iter().map(|c| f64s(&acts, c)[i]).collect())
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+    let profile = |env: &Env| {
+        let out = env.cmd().arg("profile").output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let from_import = loads(&env);
+    assert!(from_import.iter().filter(|r| r.1[0].is_some()).count() >= 10, "{from_import:?}");
+    let figures = env.parts("hr_seconds");
+    let with_samples: std::collections::HashSet<String> =
+        strs(&env.samples(), "activity_id").into_iter().flatten().collect();
+    let with_figures: std::collections::HashSet<String> =
+        strs(&figures, "activity_id").into_iter().flatten().collect();
+    assert_eq!(with_figures, with_samples);
+
+    // No samples: the refresh still has everything it needs.
+    std::fs::rename(dir.join("samples"), env.path("samples-away")).unwrap();
+    std::fs::remove_file(dir.join("activity_load.parquet")).unwrap();
+    assert!(env.cmd().arg("metrics").output().unwrap().status.success());
+    assert_eq!(loads(&env), from_import);
+    let estimated = profile(&env);
+    assert!(estimated.contains("max HR"), "{estimated}");
+
+    // No figures: computed from the samples, the same numbers.
+    std::fs::rename(env.path("samples-away"), dir.join("samples")).unwrap();
+    std::fs::remove_dir_all(dir.join("hr_seconds")).unwrap();
+    std::fs::remove_file(dir.join("activity_load.parquet")).unwrap();
+    assert!(env.cmd().arg("metrics").output().unwrap().status.success());
+    let from_samples = loads(&env);
+    assert_eq!(from_samples.len(), from_import.len());
+    for ((id, a), (_, b)) in from_import.iter().zip(&from_samples) {
+        for (x, y) in a.iter().zip(b) {
+            match (x, y) {
+                (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{id}"),
+                _ => assert_eq!(x, y, "{id}"),
+            }
+        }
+    }
+    assert_eq!(profile(&env), estimated);
+}

@@ -75,7 +75,7 @@ impl Env {
     }
 
     /// Every part under a folder of the dataset, read as one frame.
-    fn parts(&self, folder: &str) -> DataFrame {
+    pub fn parts(&self, folder: &str) -> DataFrame {
         let mut parts = Vec::new();
         collect(&self.data_dir().join(folder), &mut parts);
         parts.sort();

@@ -71,32 +71,66 @@ fn stack(frames: Vec<DataFrame>) -> anyhow::Result<Option<DataFrame>> {
     Ok(out)
 }
 
-/// Runs `per_part` over the samples of `ids`, one stored part at a time (an activity's samples
-/// are all in one part), so memory holds one part, not every sample.
+/// Runs `per_part` over the rows of `ids` in `parts` (samples or figures), one stored part at a
+/// time (an activity's rows are all in one part of its commit), reading only `columns`, so
+/// memory holds one part, not the whole table.
 fn over_parts(
     store: &Store,
+    parts: Vec<(i64, std::path::PathBuf)>,
+    columns: &[&str],
     ids: &HashSet<String>,
     per_part: impl Fn(DataFrame) -> anyhow::Result<DataFrame>,
 ) -> anyhow::Result<Option<DataFrame>> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
     let commits: HashSet<i64> =
         store.activities().iter().filter(|a| ids.contains(&a.id)).map(|a| a.commit_id).collect();
     // Parts of commits whose activities are all wanted need no filtering (the usual case).
     let partly: HashSet<i64> =
         store.activities().iter().filter(|a| !ids.contains(&a.id)).map(|a| a.commit_id).collect();
     let mut out = Vec::new();
-    for (commit, path) in store.sample_parts()? {
+    for (commit, path) in parts {
         if !commits.contains(&commit) {
             continue;
         }
-        // The figures need only these: the other columns are not even decompressed.
-        let columns = ["activity_id", "time", "heart_rate"];
-        let Some(part) = restday_store::read_parquet_columns(&path, &columns)? else { continue };
+        let Some(part) = restday_store::read_parquet_columns(&path, columns)? else { continue };
         let part = if partly.contains(&commit) { only(&part, ids)? } else { part };
         if part.height() > 0 {
             out.push(per_part(part)?);
         }
     }
     stack(out)
+}
+
+/// Runs `per_part` over the per-activity figures of `ids` (`activity_id`, `heart_rate`,
+/// `seconds`, `sustained_hr`; see [`restday_metrics::activity_figures`]), one part at a time:
+/// the `hr_seconds` parts the import wrote, and figures computed from the samples only for
+/// activities that have samples but no stored figures (imported by a version of restday that
+/// did not write them). `per_part` must keep `activity_id`; its outputs are stacked.
+fn over_figures(
+    store: &Store,
+    ids: &HashSet<String>,
+    per_part: impl Fn(DataFrame) -> anyhow::Result<DataFrame>,
+) -> anyhow::Result<Option<DataFrame>> {
+    let columns = ["activity_id", "heart_rate", "seconds", "sustained_hr"];
+    let stored = over_parts(store, store.hr_seconds_parts()?, &columns, ids, &per_part)?;
+    let covered: HashSet<&str> = match &stored {
+        Some(f) => f.column("activity_id")?.str()?.iter().flatten().collect(),
+        None => HashSet::new(),
+    };
+    let rest: HashSet<String> = store
+        .activities()
+        .iter()
+        .filter(|a| a.sample_count > 0 && ids.contains(&a.id) && !covered.contains(a.id.as_str()))
+        .map(|a| a.id.clone())
+        .collect();
+    // The samples path needs only these: the other columns are not even decompressed.
+    let columns = ["activity_id", "time", "heart_rate"];
+    let computed = over_parts(store, store.sample_parts()?, &columns, &rest, |part| {
+        per_part(restday_metrics::activity_figures(part)?)
+    })?;
+    stack(stored.into_iter().chain(computed).collect())
 }
 
 /// What the load figures depend on: when it changes, every activity's load is computed again.
@@ -122,9 +156,8 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
     };
     let new: HashSet<String> = ids.difference(&cached).cloned().collect();
     // Pass 1: the sustained heart rate of the new activities, for the max HR estimate.
-    let sustained_new = over_parts(store, &new, |part| {
-        let part = restday_metrics::with_activity_key(part)?;
-        Ok(restday_metrics::sustained_hr(part.lazy())?.collect()?)
+    let sustained_new = over_figures(store, &new, |f| {
+        Ok(f.lazy().group_by([col("activity_id")]).agg([col("sustained_hr").first()]).collect()?)
     })?;
     let mut sustained =
         cache.as_ref().map(|c| c.select(["activity_id", "sustained_hr"])).transpose()?;
@@ -151,7 +184,8 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
     let athlete = restday_metrics::athlete_with(profile, highest, wellness.map(|w| w.lazy()))
         .context("estimating the athlete profile")?;
     let Some(sustained) = sustained else { return Ok((athlete, None)) };
-    // Pass 2: loads, for the new activities, or for all when the athlete values changed.
+    // Pass 2: loads, for the new activities, or for all when the athlete values changed: from
+    // the figures, which hold whatever the athlete values, so no sample is read again.
     let key = load_key(&athlete);
     let fresh = cache.as_ref().is_some_and(|c| {
         c.column("load_key")
@@ -162,9 +196,8 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
         (Some(c), true) => (Some(c.drop_many(["sustained_hr", "load_key"])), new),
         _ => (None, ids),
     };
-    let computed = over_parts(store, &todo, |part| {
-        let part = restday_metrics::with_activity_key(part)?;
-        Ok(restday_metrics::activity_load(part.lazy(), &athlete)?.collect()?)
+    let computed = over_figures(store, &todo, |f| {
+        Ok(restday_metrics::load_from_hr_seconds(f.lazy(), &athlete)?.collect()?)
     })?;
     let loads = stack(kept.into_iter().chain(computed).collect())?;
     let Some(loads) = loads else { return Ok((athlete, None)) };

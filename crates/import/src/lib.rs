@@ -208,7 +208,10 @@ enum Sidecar {
 /// with input files are in the ledger and the summary.
 pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreError> {
     let started = Instant::now();
-    let store = Store::open(&opts.data_dir)?;
+    let mut store = Store::open(&opts.data_dir)?;
+    // The metrics' per-activity figures are computed from each batch's samples while they
+    // are in memory, so the refresh after the import does not read every sample back.
+    store.summarize_samples_with(restday_metrics::activity_figures);
     let hashes =
         store.ledger().iter().filter(|r| !r.hash.is_empty()).map(|r| r.hash.clone()).collect();
     let unhashed = store

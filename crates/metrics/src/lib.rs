@@ -94,7 +94,56 @@ fn zone_of(x: Expr, model: ZoneModel) -> Expr {
 /// Per-activity figures from the samples (`activity_id`, `time`, `heart_rate`): seconds with
 /// heart rate (`hr_s`), seconds in zones 1 to 5 (`z1_s`..`z5_s`), Banister TRIMP (`trimp`) and
 /// Edwards TRIMP (`edwards_trimp`). Activities without heart rate get null loads.
+///
+/// Every figure is a sum over samples of the time a sample stands for times a function of its
+/// heart rate, so it is computed from [`hr_seconds`] (see [`load_from_hr_seconds`]).
 pub fn activity_load(samples: LazyFrame, a: &Athlete) -> PolarsResult<LazyFrame> {
+    load_from_hr_seconds(hr_seconds(samples)?, a)
+}
+
+/// Per activity and heart rate, the seconds spent at that heart rate: `activity_id`,
+/// `heart_rate` (null for the time of samples without one, so every activity with samples has
+/// a row), `seconds` (each sample standing for the time to the next, at most [`GAP_CAP_S`]).
+/// It does not depend on the athlete, so the import computes it once per activity and the
+/// loads come from it under any max / resting HR or zone model, without reading samples again.
+pub fn hr_seconds(samples: LazyFrame) -> PolarsResult<LazyFrame> {
+    let mut samples = samples;
+    let schema = samples.collect_schema()?;
+    let key = by_activity(&schema);
+    seconds_at_hr(sorted_samples(samples, &schema), key)
+}
+
+/// The columns the per-activity figures read, sorted by activity and time.
+fn sorted_samples(samples: LazyFrame, schema: &Schema) -> LazyFrame {
+    let mut keep = vec![col("activity_id"), col("time"), col("heart_rate")];
+    if schema.contains(ACTIVITY_KEY) {
+        keep.push(col(ACTIVITY_KEY));
+    }
+    samples.select(keep).sort([by_activity(schema), "time"], SortMultipleOptions::default())
+}
+
+/// [`hr_seconds`] of samples already sorted by `key` and time.
+fn seconds_at_hr(sorted: LazyFrame, key: &str) -> PolarsResult<LazyFrame> {
+    // The next sample is the next row when it belongs to the same activity (the rows are
+    // sorted): one shift down the column, no window per activity.
+    let t = col("time").cast(DataType::Int64);
+    let same = col(key).shift(lit(-1)).eq(col(key));
+    let next = when(same).then(t.clone().shift(lit(-1))).otherwise(lit(NULL));
+    let dt =
+        clamp((next - t).cast(DataType::Float64) / lit(1000.0), 0.0, GAP_CAP_S).fill_null(lit(0.0));
+    let mut aggs = vec![col("dt").sum().alias("seconds")];
+    if key != "activity_id" {
+        aggs.push(col("activity_id").first());
+    }
+    let per_hr = sorted
+        .with_column(dt.alias("dt"))
+        .group_by([col(key), col("heart_rate").cast(DataType::Int32)])
+        .agg(aggs);
+    Ok(per_hr.select([col("activity_id"), col("heart_rate"), col("seconds")]))
+}
+
+/// The loads of [`activity_load`] from the seconds at each heart rate ([`hr_seconds`]).
+pub fn load_from_hr_seconds(hr_seconds: LazyFrame, a: &Athlete) -> PolarsResult<LazyFrame> {
     let (ka, kb) = banister_constants(a.sex.value);
     let (max, rest) = (a.max_hr.value, a.resting_hr.value);
     let reference = match a.zone_model.value {
@@ -102,12 +151,6 @@ pub fn activity_load(samples: LazyFrame, a: &Athlete) -> PolarsResult<LazyFrame>
         ZoneModel::Hrr => col("hrr"),
         ZoneModel::Lthr => col("hr") / lit(a.lthr.value.unwrap_or(max * 0.9)),
     };
-    let mut samples = samples;
-    let samples_schema = samples.collect_schema()?;
-    let key = by_activity(&samples_schema);
-    let next = col("t").shift(lit(-1)).over([col(key)])?;
-    let dt = clamp((next - col("t")).cast(DataType::Float64) / lit(1000.0), 0.0, GAP_CAP_S)
-        .fill_null(lit(0.0));
     let mut aggs = vec![
         col("banister").sum().alias("trimp"),
         (col("dt") / lit(60.0) * col("edwards_zone").cast(DataType::Float64))
@@ -118,38 +161,26 @@ pub fn activity_load(samples: LazyFrame, a: &Athlete) -> PolarsResult<LazyFrame>
     for k in 1..=5 {
         aggs.push(col("dt").filter(col("zone").eq(lit(k))).sum().alias(format!("z{k}_s")));
     }
-    if key != "activity_id" {
-        aggs.push(col("activity_id").first());
-    }
     let no_hr = col("hr_s").eq(lit(0.0));
-    let mut keep = vec![
-        col("activity_id"),
-        col("time").cast(DataType::Int64).alias("t"),
-        col("heart_rate").cast(DataType::Float64).alias("hr"),
-    ];
-    if samples_schema.contains(ACTIVITY_KEY) {
-        keep.push(col(ACTIVITY_KEY));
-    }
-    let per_activity = samples
-        .select(keep)
-        .sort([key, "t"], SortMultipleOptions::default())
-        .with_columns([
-            dt.alias("dt"),
-            clamp((col("hr") - lit(rest)) / lit(max - rest), 0.0, 1.0).alias("hrr"),
+    Ok(hr_seconds
+        .select([
+            col("activity_id"),
+            col("seconds").alias("dt"),
+            col("heart_rate").cast(DataType::Float64).alias("hr"),
         ])
+        .with_column(clamp((col("hr") - lit(rest)) / lit(max - rest), 0.0, 1.0).alias("hrr"))
         .with_columns([
             (col("dt") / lit(60.0) * col("hrr") * lit(ka) * (lit(kb) * col("hrr")).exp())
                 .alias("banister"),
             zone_of(col("hr") / lit(max), ZoneModel::Max).alias("edwards_zone"),
             zone_of(reference, a.zone_model.value).alias("zone"),
         ])
-        .group_by([col(key)])
+        .group_by([col("activity_id")])
         .agg(aggs)
         .with_columns([
             when(no_hr.clone()).then(lit(NULL)).otherwise(col("trimp")).alias("trimp"),
             when(no_hr).then(lit(NULL)).otherwise(col("edwards_trimp")).alias("edwards_trimp"),
-        ]);
-    Ok(if key == "activity_id" { per_activity } else { per_activity.drop(cols([key])) })
+        ]))
 }
 
 /// `x` limited to `[lo, hi]`; null stays null.
@@ -488,26 +519,38 @@ pub fn athlete(
 pub fn sustained_hr(samples: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut samples = samples;
     let schema = samples.collect_schema()?;
-    let mut keep = vec![col("activity_id"), col("time"), col("heart_rate").cast(DataType::Float64)];
-    if schema.contains(ACTIVITY_KEY) {
-        keep.push(col(ACTIVITY_KEY));
-    }
-    let key = by_activity(&schema);
-    let mut aggs = vec![
-        col("heart_rate")
-            .rolling_min(rolling(SUSTAINED_SAMPLES, SUSTAINED_SAMPLES))
-            .max()
-            .alias("sustained_hr"),
-    ];
+    Ok(sustained_of(sorted_samples(samples, &schema), by_activity(&schema)))
+}
+
+/// [`sustained_hr`] of samples already sorted by `key` and time.
+fn sustained_of(sorted: LazyFrame, key: &str) -> LazyFrame {
+    // One rolling minimum down the whole column; a window that starts in another activity
+    // (its first row's key differs) does not count.
+    let back = lit((SUSTAINED_SAMPLES - 1) as i64);
+    let within = col(key).shift(back).eq(col(key));
+    let min = col("heart_rate")
+        .cast(DataType::Float64)
+        .rolling_min(rolling(SUSTAINED_SAMPLES, SUSTAINED_SAMPLES));
+    let sorted = sorted.with_column(when(within).then(min).otherwise(lit(NULL)).alias("held"));
+    let mut aggs = vec![col("held").max().alias("sustained_hr")];
     if key != "activity_id" {
         aggs.push(col("activity_id").first());
     }
-    Ok(samples
-        .select(keep)
-        .sort([key, "time"], SortMultipleOptions::default())
-        .group_by([col(key)])
-        .agg(aggs)
-        .select([col("activity_id"), col("sustained_hr")]))
+    sorted.group_by([col(key)]).agg(aggs).select([col("activity_id"), col("sustained_hr")])
+}
+
+/// Everything the metrics need from an activity's samples, computed once, at import:
+/// [`hr_seconds`] with each activity's [`sustained_hr`] on every one of its rows
+/// (`activity_id`, `heart_rate`, `seconds`, `sustained_hr`). The samples are sorted once.
+pub fn activity_figures(samples: DataFrame) -> PolarsResult<DataFrame> {
+    let samples = with_activity_key(samples.select(["activity_id", "time", "heart_rate"])?)?;
+    let sorted = samples.sort([ACTIVITY_KEY, "time"], SortMultipleOptions::default())?;
+    let seconds = seconds_at_hr(sorted.clone().lazy(), ACTIVITY_KEY)?;
+    let sustained = sustained_of(sorted.lazy(), ACTIVITY_KEY);
+    seconds
+        .join(sustained, [col("activity_id")], [col("activity_id")], JoinArgs::new(JoinType::Left))
+        .sort(["activity_id", "heart_rate"], SortMultipleOptions::default())
+        .collect()
 }
 
 /// An optional integer column of the samples that orders activities like `activity_id` does

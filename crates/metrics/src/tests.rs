@@ -390,3 +390,50 @@ fn time_zone_at_the_start_position() {
     let offs: Vec<Option<i32>> = out.column("tz_offset_s").unwrap().i32().unwrap().iter().collect();
     assert_eq!(offs, [Some(7200), Some(9 * 3600), None, None]);
 }
+
+#[test]
+fn seconds_at_each_heart_rate_and_sustained_hr_in_one_pass() {
+    // Activity "a", samples out of order in the frame (the figures sort by time):
+    //   t = 0 s 100 bpm, 1 s 100, 2 s none, 5 s 120, 40 s 130 (last).
+    // Each sample stands for the time to the next, capped at 20 s:
+    //   100 bpm: 1 + 1 = 2 s; none: 3 s; 120 bpm: min(35, 20) = 20 s; 130 bpm: 0 s (last).
+    // Activity "b": 16 samples a second apart, 150 bpm except 170 at t = 0 s.
+    //   150 bpm: 14 s (t = 1..14, to the next), 170: 1 s, the last (t = 15 s): 0 s, so
+    //   150 bpm adds up to 14 s. Sustained: the highest minimum over 15 samples in a row:
+    //   t = 0..14 -> 150, t = 1..15 -> 150, so 150; "a" has 4 heart rates, too few: null.
+    // Activity "c", right after "b": 10 samples at 200 bpm, 9 s at 200; too few samples to
+    // hold anything (a window reaching back into "b" does not count): null.
+    let a =
+        samples("a", &[(5, Some(120)), (0, Some(100)), (1, Some(100)), (2, None), (40, Some(130))]);
+    let mut b_points = vec![(0, Some(170))];
+    b_points.extend((1..16).map(|s| (s, Some(150))));
+    let b = samples("b", &b_points);
+    let c = samples("c", &(0..10).map(|s| (s, Some(200))).collect::<Vec<_>>());
+    let both = concat([a, b, c], UnionArgs::default()).unwrap().collect().unwrap();
+    let got = activity_figures(both).unwrap();
+    let ids = strings(&got, "activity_id");
+    let hr: Vec<Option<i32>> = got.column("heart_rate").unwrap().i32().unwrap().iter().collect();
+    let rows: Vec<(&str, Option<i32>, Option<f64>)> = ids
+        .iter()
+        .map(String::as_str)
+        .zip(hr)
+        .zip(f64_of(&got, "seconds"))
+        .map(|((id, hr), s)| (id, hr, s))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("a", None, Some(3.0)),
+            ("a", Some(100), Some(2.0)),
+            ("a", Some(120), Some(20.0)),
+            ("a", Some(130), Some(0.0)),
+            ("b", Some(150), Some(14.0)),
+            ("b", Some(170), Some(1.0)),
+            ("c", Some(200), Some(9.0)),
+        ]
+    );
+    assert_eq!(
+        f64_of(&got, "sustained_hr"),
+        vec![None, None, None, None, Some(150.0), Some(150.0), None]
+    );
+}

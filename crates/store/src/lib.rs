@@ -6,12 +6,13 @@
 //! | `activities.parquet` | one row per activity |
 //! | `samples/year=YYYY/part-<commit>.parquet` | one row per sample, hive-partitioned by the activity's UTC start year; a commit only adds files |
 //! | `wellness_readings/part-<commit>.parquet` | one row per wellness reading (FIT) or daily value (Garmin JSON); a commit only adds files |
+//! | `hr_seconds/part-<commit>.parquet` | per activity and heart rate, the seconds at it, and the activity's sustained heart rate: the metrics' input, computed from the samples as they are written |
 //! | `wellness.parquet` | one row per athlete-local date, derived from the readings |
 //! | `imports.parquet` | the ledger: one row per file seen, with its outcome |
 //! | `archives.parquet` | the archives walked to the end, with their fingerprints |
 //!
 //! **Atomic commits.** Every file is written to a temporary name and renamed into place. A commit
-//! writes its sample and wellness-reading parts under a `.pending` name that readers skip, then
+//! writes its sample, figure and wellness-reading parts under a `.pending` name that readers skip, then
 //! `activities.parquet`, `journal.parquet`, `archives.parquet`, and then `imports.parquet`, which makes the commit real; only then are the
 //! parts renamed to `.parquet`. A row or part whose `commit_id` is not in the ledger belongs to a
 //! commit that never finished, and [`Store::open`] removes it; a pending part whose commit is in
@@ -40,6 +41,9 @@ pub const WELLNESS_READINGS: &str = "wellness_readings";
 pub const IMPORTS: &str = "imports.parquet";
 pub const ARCHIVES: &str = "archives.parquet";
 pub const SAMPLES: &str = "samples";
+/// The folder of per-activity figure parts, `part-<commit>.parquet`: one row per activity and
+/// heart rate (see [`Store::summarize_samples_with`]).
+pub const HR_SECONDS: &str = "hr_seconds";
 pub const JOURNAL: &str = "journal.parquet";
 pub const DAILY: &str = "daily.parquet";
 pub const RECOVERY: &str = "recovery.parquet";
@@ -162,10 +166,20 @@ pub struct Commit {
     /// Activities of this commit whose samples were staged and that a richer copy then
     /// replaced, before the commit: their samples leave the staged parts.
     pub dropped: Vec<String>,
-    /// Parts written by [`Store::stage`], pending until the commit: (pending, final).
-    staged: Vec<(PathBuf, PathBuf)>,
+    /// Parts written by [`Store::stage`], pending until the commit.
+    staged: Vec<Staged>,
     /// Batches staged so far, which numbers the next batch's parts.
     batches: usize,
+}
+
+/// A part written by [`Store::stage`]: its pending and final paths, and the activities it
+/// holds rows of (none for readings), so a replacement before the commit rewrites only the
+/// parts that hold the replaced activity.
+#[derive(Debug)]
+struct Staged {
+    pending: PathBuf,
+    path: PathBuf,
+    ids: HashSet<String>,
 }
 
 /// An open, locked dataset folder.
@@ -175,8 +189,13 @@ pub struct Store {
     ledger: Vec<LedgerRow>,
     /// Archives walked to the end: (path, fingerprint, commit).
     archives: Vec<(String, String, i64)>,
+    /// What the staging computes from each batch's samples for [`HR_SECONDS`], if anything.
+    summarize: Option<Summarize>,
     _lock: File,
 }
+
+/// A function from a frame of samples to the per-activity rows of [`HR_SECONDS`].
+pub type Summarize = fn(DataFrame) -> PolarsResult<DataFrame>;
 
 impl Store {
     /// Opens (creating if needed) the dataset in `dir`, takes the writer lock, and removes what
@@ -205,14 +224,27 @@ impl Store {
             Some(df) => tables::activities_from_frame(&df).map_err(pq_err(&activities_path))?,
             None => Vec::new(),
         };
-        let mut store =
-            Store { dir: dir.to_path_buf(), activities, ledger, archives: Vec::new(), _lock: lock };
+        let mut store = Store {
+            dir: dir.to_path_buf(),
+            activities,
+            ledger,
+            archives: Vec::new(),
+            summarize: None,
+            _lock: lock,
+        };
         store.recover()?;
         let archives_path = dir.join(ARCHIVES);
         if let Some(df) = read_parquet(&archives_path)? {
             store.archives = tables::archives_from_frame(&df).map_err(pq_err(&archives_path))?;
         }
         Ok(store)
+    }
+
+    /// Has [`Store::stage`] also write, beside each batch's sample parts, an [`HR_SECONDS`] part
+    /// made by `f` from the same samples (the import passes the metrics' figures, which the
+    /// store does not know), so the metrics need not read the samples again.
+    pub fn summarize_samples_with(&mut self, f: Summarize) {
+        self.summarize = Some(f);
     }
 
     pub fn dir(&self) -> &Path {
@@ -385,7 +417,16 @@ impl Store {
 
     /// The committed sample parts, with the commit each belongs to, in name order.
     pub fn sample_parts(&self) -> Result<Vec<(i64, PathBuf)>> {
-        let dir = self.dir.join(SAMPLES);
+        self.parts(SAMPLES)
+    }
+
+    /// The committed [`HR_SECONDS`] parts, with the commit each belongs to, in name order.
+    pub fn hr_seconds_parts(&self) -> Result<Vec<(i64, PathBuf)>> {
+        self.parts(HR_SECONDS)
+    }
+
+    fn parts(&self, table: &str) -> Result<Vec<(i64, PathBuf)>> {
+        let dir = self.dir.join(table);
         let mut files = Vec::new();
         if dir.exists() {
             collect_files(&dir, &mut files).map_err(io_err(&dir))?;
@@ -435,14 +476,34 @@ impl Store {
                 by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
             }
         }
+        let mut summaries: Option<DataFrame> = None;
+        let mut all_ids = HashSet::new();
         for (year, idx) in &by_year {
             let rows: Vec<(&str, &restday_model::Samples)> =
                 idx.iter().map(|&i| (c.activities[i].0.id.as_str(), &c.activities[i].1)).collect();
             let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
             let pending = pending_name(&path);
+            let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
             let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
+            if let Some(summarize) = self.summarize {
+                let s = summarize(df.clone()).map_err(pq_err(&path))?;
+                summaries = Some(match summaries {
+                    Some(mut all) => {
+                        all.vstack_mut(&s).map_err(pq_err(&path))?;
+                        all
+                    }
+                    None => s,
+                });
+            }
             write_parquet_atomic(&pending, &mut df)?;
-            c.staged.push((pending, path));
+            all_ids.extend(ids.iter().cloned());
+            c.staged.push(Staged { pending, path, ids });
+        }
+        if let Some(mut df) = summaries {
+            let path = self.dir.join(HR_SECONDS).join(&name);
+            let pending = pending_name(&path);
+            write_parquet_atomic(&pending, &mut df)?;
+            c.staged.push(Staged { pending, path, ids: all_ids });
         }
         for (_, samples) in c.activities.iter_mut() {
             *samples = restday_model::Samples::default();
@@ -453,7 +514,7 @@ impl Store {
             let pending = pending_name(&path);
             let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
             write_parquet_atomic(&pending, &mut df)?;
-            c.staged.push((pending, path));
+            c.staged.push(Staged { pending, path, ids: HashSet::new() });
             c.wellness.clear();
         }
         Ok(())
@@ -464,12 +525,13 @@ impl Store {
         // 1. Samples and readings not staged yet, as pending parts; then the samples of
         // activities replaced before the commit leave the staged parts.
         self.stage(commit_id, &mut c)?;
-        let parts: Vec<(PathBuf, PathBuf)> = std::mem::take(&mut c.staged);
+        let parts = std::mem::take(&mut c.staged);
         if !c.dropped.is_empty() {
             let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();
-            for (pending, _) in parts.iter().filter(|(_, f)| f.starts_with(self.dir.join(SAMPLES)))
-            {
-                drop_activities(pending, &dropped)?;
+            for part in &parts {
+                if part.ids.iter().any(|id| dropped.contains(id.as_str())) {
+                    drop_activities(&part.pending, &dropped)?;
+                }
             }
         }
 
@@ -554,21 +616,23 @@ impl Store {
         failpoint("after-ledger");
 
         // 5. The parts become visible.
-        for (pending, path) in parts {
+        for Staged { pending, path, .. } in parts {
             fs::rename(&pending, &path).map_err(io_err(&path))?;
         }
 
-        // 6. Drop the samples of replaced activities from the parts that hold them: the
-        // parts of their commit in the folder of their start year.
+        // 6. Drop the samples and figures of replaced activities from the parts that hold
+        // them: the parts of their commit (for samples, in the folder of their start year).
         for old in replaced {
-            let dir =
+            let year =
                 self.dir.join(SAMPLES).join(format!("year={}", year_of(old.activity.start_ms)));
-            let Ok(entries) = fs::read_dir(&dir) else { continue };
             let one: HashSet<&str> = std::iter::once(old.id.as_str()).collect();
-            for e in entries.flatten() {
-                let name = e.file_name();
-                if name.to_str().and_then(part_commit) == Some(old.commit_id) {
-                    drop_activities(&e.path(), &one)?;
+            for dir in [year, self.dir.join(HR_SECONDS)] {
+                let Ok(entries) = fs::read_dir(&dir) else { continue };
+                for e in entries.flatten() {
+                    let name = e.file_name();
+                    if name.to_str().and_then(part_commit) == Some(old.commit_id) {
+                        drop_activities(&e.path(), &one)?;
+                    }
                 }
             }
         }
@@ -576,7 +640,7 @@ impl Store {
     }
 }
 
-/// Rewrites the sample part at `path` without the samples of `ids` (when it has any).
+/// Rewrites the part at `path` (samples or figures) without the rows of `ids` (when it has any).
 fn drop_activities(path: &Path, ids: &HashSet<&str>) -> Result<()> {
     let Some(df) = read_parquet(path)? else { return Ok(()) };
     let keep: BooleanChunked = df
