@@ -476,7 +476,6 @@ impl Store {
                 by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
             }
         }
-        let mut summaries: Option<DataFrame> = None;
         let mut all_ids = HashSet::new();
         for (year, idx) in &by_year {
             let rows: Vec<(&str, &restday_model::Samples)> =
@@ -485,23 +484,19 @@ impl Store {
             let pending = pending_name(&path);
             let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
             let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
-            if let Some(summarize) = self.summarize {
-                let s = summarize(df.clone()).map_err(pq_err(&path))?;
-                summaries = Some(match summaries {
-                    Some(mut all) => {
-                        all.vstack_mut(&s).map_err(pq_err(&path))?;
-                        all
-                    }
-                    None => s,
-                });
-            }
             write_parquet_atomic(&pending, &mut df)?;
             all_ids.extend(ids.iter().cloned());
             c.staged.push(Staged { pending, path, ids });
         }
-        if let Some(mut df) = summaries {
+        // The figures of the whole batch at once (a call per year part cost more in Polars'
+        // planning than in the work), from the only columns they read.
+        if let Some(summarize) = self.summarize.filter(|_| !all_ids.is_empty()) {
             let path = self.dir.join(HR_SECONDS).join(&name);
             let pending = pending_name(&path);
+            let rows: Vec<(&str, &restday_model::Samples)> =
+                c.activities.iter().map(|(a, s)| (a.id.as_str(), s)).collect();
+            let hr = tables::heart_rate_frame(&rows).map_err(pq_err(&path))?;
+            let mut df = summarize(hr).map_err(pq_err(&path))?;
             write_parquet_atomic(&pending, &mut df)?;
             c.staged.push(Staged { pending, path, ids: all_ids });
         }

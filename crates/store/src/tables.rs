@@ -59,6 +59,23 @@ fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
 /// `samples/year=YYYY/part-<commit>.parquet`: one row per sample.
 pub fn samples_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
     let n: usize = rows.iter().map(|(_, s)| s.len()).sum();
+    let mut df = heart_rate_frame(rows)?;
+    df.hstack_mut(&[
+        column::<Float64Type>("distance_m", rows, n, |s| &s.distance_m),
+        column::<Float64Type>("speed_m_s", rows, n, |s| &s.speed_m_s),
+        column::<Float64Type>("altitude_m", rows, n, |s| &s.altitude_m),
+        column::<Float64Type>("latitude", rows, n, |s| &s.latitude),
+        column::<Float64Type>("longitude", rows, n, |s| &s.longitude),
+        column::<Int32Type>("cadence", rows, n, |s| &s.cadence),
+        column::<Int32Type>("power", rows, n, |s| &s.power),
+        column::<Float64Type>("temperature_c", rows, n, |s| &s.temperature_c),
+    ])?;
+    Ok(df)
+}
+
+/// The samples' `activity_id`, `time` and `heart_rate` only: what the per-activity figures read.
+pub fn heart_rate_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
+    let n: usize = rows.iter().map(|(_, s)| s.len()).sum();
     let mut ids = Vec::with_capacity(n);
     for (id, samples) in rows {
         ids.extend(std::iter::repeat_n(*id, samples.len()));
@@ -70,14 +87,6 @@ pub fn samples_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
             Column::new("activity_id".into(), ids),
             time,
             column::<Int32Type>("heart_rate", rows, n, |s| &s.heart_rate),
-            column::<Float64Type>("distance_m", rows, n, |s| &s.distance_m),
-            column::<Float64Type>("speed_m_s", rows, n, |s| &s.speed_m_s),
-            column::<Float64Type>("altitude_m", rows, n, |s| &s.altitude_m),
-            column::<Float64Type>("latitude", rows, n, |s| &s.latitude),
-            column::<Float64Type>("longitude", rows, n, |s| &s.longitude),
-            column::<Int32Type>("cadence", rows, n, |s| &s.cadence),
-            column::<Int32Type>("power", rows, n, |s| &s.power),
-            column::<Float64Type>("temperature_c", rows, n, |s| &s.temperature_c),
         ],
     )
 }
