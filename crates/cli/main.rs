@@ -21,8 +21,8 @@ pub mod exit {
 }
 
 /// jemalloc instead of the system allocator: glibc keeps a heap per thread and the import's
-/// threads (walk, decoders, Polars) left its peak at 342 MB on a 2 GB export, jemalloc with
-/// the options in `.cargo/config.toml` at 274 MB, at the same speed (BENCHMARKS.md).
+/// threads (walk, decoders, Polars) left its peak at 342 MB on a 2 GB export; jemalloc with
+/// the options in `.cargo/config.toml` keeps it under 300 MB at the same speed (BENCHMARKS.md).
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -25,6 +25,7 @@
 pub mod tables;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use restday_model::LedgerRow;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
@@ -476,29 +477,47 @@ impl Store {
                 by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
             }
         }
-        let mut all_ids = HashSet::new();
-        for (year, idx) in &by_year {
+        // The year parts and the batch's figures are built and written in parallel: the
+        // writes are many and small, and the decoders wait for them.
+        let activities = &c.activities;
+        let year_part = |(year, idx): (&i32, &Vec<usize>)| -> Result<Staged> {
             let rows: Vec<(&str, &restday_model::Samples)> =
-                idx.iter().map(|&i| (c.activities[i].0.id.as_str(), &c.activities[i].1)).collect();
+                idx.iter().map(|&i| (activities[i].0.id.as_str(), &activities[i].1)).collect();
             let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
             let pending = pending_name(&path);
             let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
             let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
             write_parquet_atomic(&pending, &mut df)?;
-            all_ids.extend(ids.iter().cloned());
-            c.staged.push(Staged { pending, path, ids });
-        }
+            Ok(Staged { pending, path, ids })
+        };
         // The figures of the whole batch at once (a call per year part cost more in Polars'
         // planning than in the work), from the only columns they read.
-        if let Some(summarize) = self.summarize.filter(|_| !all_ids.is_empty()) {
+        let figures = || -> Result<Option<Staged>> {
+            let Some(summarize) = self.summarize.filter(|_| !by_year.is_empty()) else {
+                return Ok(None);
+            };
             let path = self.dir.join(HR_SECONDS).join(&name);
             let pending = pending_name(&path);
             let rows: Vec<(&str, &restday_model::Samples)> =
-                c.activities.iter().map(|(a, s)| (a.id.as_str(), s)).collect();
+                activities.iter().map(|(a, s)| (a.id.as_str(), s)).collect();
             let hr = tables::heart_rate_frame(&rows).map_err(pq_err(&path))?;
             let mut df = summarize(hr).map_err(pq_err(&path))?;
             write_parquet_atomic(&pending, &mut df)?;
-            c.staged.push(Staged { pending, path, ids: all_ids });
+            let ids = rows.iter().filter(|(_, s)| !s.is_empty()).map(|(id, _)| id.to_string());
+            Ok(Some(Staged { pending, path, ids: ids.collect() }))
+        };
+        let (years, figures) =
+            rayon::join(|| by_year.par_iter().map(year_part).collect::<Vec<_>>(), figures);
+        // A part written before another failed stays pending: the next open removes it.
+        let mut first_error = None;
+        for r in years.into_iter().chain(figures.transpose()) {
+            match r {
+                Ok(staged) => c.staged.push(staged),
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
         }
         for (_, samples) in c.activities.iter_mut() {
             *samples = restday_model::Samples::default();
