@@ -110,7 +110,7 @@ pub fn hr_seconds(samples: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut samples = samples;
     let schema = samples.collect_schema()?;
     let key = by_activity(&schema);
-    seconds_at_hr(sorted_samples(samples, &schema), key)
+    Ok(seconds_at_hr(sorted_samples(samples, &schema), key))
 }
 
 /// The columns the per-activity figures read, sorted by activity and time.
@@ -123,7 +123,7 @@ fn sorted_samples(samples: LazyFrame, schema: &Schema) -> LazyFrame {
 }
 
 /// [`hr_seconds`] of samples already sorted by `key` and time.
-fn seconds_at_hr(sorted: LazyFrame, key: &str) -> PolarsResult<LazyFrame> {
+fn seconds_at_hr(sorted: LazyFrame, key: &str) -> LazyFrame {
     // The next sample is the next row when it belongs to the same activity (the rows are
     // sorted): one shift down the column, no window per activity.
     let t = col("time").cast(DataType::Int64);
@@ -139,7 +139,7 @@ fn seconds_at_hr(sorted: LazyFrame, key: &str) -> PolarsResult<LazyFrame> {
         .with_column(dt.alias("dt"))
         .group_by([col(key), col("heart_rate").cast(DataType::Int32)])
         .agg(aggs);
-    Ok(per_hr.select([col("activity_id"), col("heart_rate"), col("seconds")]))
+    per_hr.select([col("activity_id"), col("heart_rate"), col("seconds")])
 }
 
 /// The loads of [`activity_load`] from the seconds at each heart rate ([`hr_seconds`]).
@@ -545,7 +545,7 @@ fn sustained_of(sorted: LazyFrame, key: &str) -> LazyFrame {
 pub fn activity_figures(samples: DataFrame) -> PolarsResult<DataFrame> {
     let samples = with_activity_key(samples.select(["activity_id", "time", "heart_rate"])?)?;
     let sorted = samples.sort([ACTIVITY_KEY, "time"], SortMultipleOptions::default())?;
-    let seconds = seconds_at_hr(sorted.clone().lazy(), ACTIVITY_KEY)?;
+    let seconds = seconds_at_hr(sorted.clone().lazy(), ACTIVITY_KEY);
     let sustained = sustained_of(sorted.lazy(), ACTIVITY_KEY);
     seconds
         .join(sustained, [col("activity_id")], [col("activity_id")], JoinArgs::new(JoinType::Left))

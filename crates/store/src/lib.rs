@@ -509,15 +509,8 @@ impl Store {
         let (years, figures) =
             rayon::join(|| by_year.par_iter().map(year_part).collect::<Vec<_>>(), figures);
         // A part written before another failed stays pending: the next open removes it.
-        let mut first_error = None;
         for r in years.into_iter().chain(figures.transpose()) {
-            match r {
-                Ok(staged) => c.staged.push(staged),
-                Err(e) => first_error = first_error.or(Some(e)),
-            }
-        }
-        if let Some(e) = first_error {
-            return Err(e);
+            c.staged.push(r?);
         }
         for (_, samples) in c.activities.iter_mut() {
             *samples = restday_model::Samples::default();
