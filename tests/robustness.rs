@@ -119,11 +119,26 @@ fn normalise(v: Vec<(String, String)>, root: &Path) -> Vec<(String, String)> {
     v.into_iter().map(|(p, o)| (p.replace(&root.display().to_string(), "<root>"), o)).collect()
 }
 
+/// Imports the sample export again into `env` (killed at `point`) and checks that the dataset
+/// is a clean import's: the ledger outcomes (normalised), activities, samples and readings.
+fn assert_rerun_is_clean(
+    env: &Env,
+    point: &str,
+    clean: &(Vec<(String, String)>, usize, usize, usize),
+) {
+    let out = env.import(&[&data("export")]);
+    assert_eq!(out.status.code(), Some(0), "{point}");
+    assert_eq!(normalise(env.outcomes(), &data("export")), clean.0, "{point}");
+    assert_eq!(env.table("activities.parquet").height(), clean.1, "{point}");
+    assert_eq!(env.samples().height(), clean.2, "{point}: no duplicate or lost samples");
+    assert_eq!(env.readings().height(), clean.3, "{point}: wellness readings");
+}
+
 #[test]
 fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes() {
-    let (clean, clean_activities, clean_samples, clean_readings) = clean_outcomes();
-    assert!(clean_readings > 1000, "the export's R-R intervals: {clean_readings}");
-    let clean = normalise(clean, &data("export"));
+    let (outcomes, activities, samples, readings) = clean_outcomes();
+    assert!(readings > 1000, "the export's R-R intervals: {readings}");
+    let clean = (normalise(outcomes, &data("export")), activities, samples, readings);
     for point in [
         "after-samples:1",
         "after-activities:2",
@@ -145,12 +160,7 @@ fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes
                 "{point}"
             );
         }
-        let out = env.import(&[&data("export")]);
-        assert_eq!(out.status.code(), Some(0), "{point}");
-        assert_eq!(normalise(env.outcomes(), &data("export")), clean, "{point}");
-        assert_eq!(env.table("activities.parquet").height(), clean_activities, "{point}");
-        assert_eq!(env.samples().height(), clean_samples, "{point}: no duplicate or lost samples");
-        assert_eq!(env.readings().height(), clean_readings, "{point}: wellness readings");
+        assert_rerun_is_clean(&env, point, &clean);
         let ids: std::collections::HashSet<String> =
             strs(&env.table("activities.parquet"), "activity_id").into_iter().flatten().collect();
         assert!(
@@ -476,15 +486,10 @@ fn a_rerun_reads_only_files_whose_size_or_time_changed() {
 /// the commit, and the rerun, give the same dataset as one clean import.
 #[test]
 fn a_crash_inside_a_commit_of_several_batches_loses_only_that_commit() {
-    let (clean, clean_activities, clean_samples, clean_readings) = clean_outcomes();
-    let clean = normalise(clean, &data("export"));
+    let (outcomes, activities, samples, readings) = clean_outcomes();
+    let clean = (normalise(outcomes, &data("export")), activities, samples, readings);
     for point in ["after-samples:1", "after-ledger:1", "after-samples:2"] {
         let env = killed_at(point, "3");
-        let out = env.import(&[&data("export")]);
-        assert_eq!(out.status.code(), Some(0), "{point}");
-        assert_eq!(normalise(env.outcomes(), &data("export")), clean, "{point}");
-        assert_eq!(env.table("activities.parquet").height(), clean_activities, "{point}");
-        assert_eq!(env.samples().height(), clean_samples, "{point}");
-        assert_eq!(env.readings().height(), clean_readings, "{point}");
+        assert_rerun_is_clean(&env, point, &clean);
     }
 }
