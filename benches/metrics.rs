@@ -1,13 +1,18 @@
 //! Criterion benches of the metrics, over generated data, with throughput in rows:
 //! - `activity_load`: zones and TRIMP over one year of 1 Hz samples (365 one-hour activities,
 //!   1.3 M samples);
+//! - `activity_figures`: the figures the import computes as it stages a batch (seconds at each
+//!   heart rate, sustained heart rate), over 30 one-hour activities keyed by number (108 k
+//!   samples, about one 6 MiB batch of the generated export);
 //! - `daily_weekly`: daily and weekly tables over ten years of daily activities (3,650 rows).
 //!
 //! Run with `cargo bench --bench metrics` (or `just bench`).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use polars::prelude::*;
-use restday_metrics::{Profile, activity_days, activity_load, athlete, daily, weekly};
+use restday_metrics::{
+    ACTIVITY_KEY, Profile, activity_days, activity_figures, activity_load, athlete, daily, weekly,
+};
 
 const DAY_MS: i64 = 86_400_000;
 const START: i64 = 1_420_070_400_000; // 2015-01-01T00:00:00Z
@@ -85,6 +90,19 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("1 year of 1 Hz samples", |b| {
         b.iter(|| activity_load(s.clone().lazy(), &a).unwrap().collect().unwrap())
+    });
+    g.finish();
+
+    // As the staging hands them over: the activity as a number, no string per row.
+    let batch = samples(30);
+    let keys: Vec<u32> = (0..batch.height()).map(|i| (i / 3600) as u32).collect();
+    let mut batch = batch.drop("activity_id").unwrap();
+    batch.with_column(Column::new(ACTIVITY_KEY.into(), keys)).unwrap();
+    let mut g = c.benchmark_group("activity_figures");
+    g.throughput(Throughput::Elements(batch.height() as u64));
+    g.sample_size(20);
+    g.bench_function("30 one-hour activities", |b| {
+        b.iter(|| activity_figures(batch.clone()).unwrap())
     });
     g.finish();
 

@@ -110,7 +110,7 @@ pub fn hr_seconds(samples: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut samples = samples;
     let schema = samples.collect_schema()?;
     let key = by_activity(&schema);
-    Ok(seconds_at_hr(sorted_samples(samples, &schema), key))
+    Ok(seconds_at_hr(sorted_samples(samples, &schema), key, "activity_id"))
 }
 
 /// The columns the per-activity figures read, sorted by activity and time.
@@ -122,8 +122,9 @@ fn sorted_samples(samples: LazyFrame, schema: &Schema) -> LazyFrame {
     samples.select(keep).sort([by_activity(schema), "time"], SortMultipleOptions::default())
 }
 
-/// [`hr_seconds`] of samples already sorted by `key` and time.
-fn seconds_at_hr(sorted: LazyFrame, key: &str) -> LazyFrame {
+/// [`hr_seconds`] of samples already sorted by `key` and time, with the activity named by the
+/// column `id`.
+fn seconds_at_hr(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
     // The next sample is the next row when it belongs to the same activity (the rows are
     // sorted): one shift down the column, no window per activity.
     let t = col("time").cast(DataType::Int64);
@@ -132,14 +133,14 @@ fn seconds_at_hr(sorted: LazyFrame, key: &str) -> LazyFrame {
     let dt =
         clamp((next - t).cast(DataType::Float64) / lit(1000.0), 0.0, GAP_CAP_S).fill_null(lit(0.0));
     let mut aggs = vec![col("dt").sum().alias("seconds")];
-    if key != "activity_id" {
-        aggs.push(col("activity_id").first());
+    if key != id {
+        aggs.push(col(id).first());
     }
     let per_hr = sorted
         .with_column(dt.alias("dt"))
         .group_by([col(key), col("heart_rate").cast(DataType::Int32)])
         .agg(aggs);
-    per_hr.select([col("activity_id"), col("heart_rate"), col("seconds")])
+    per_hr.select([col(id), col("heart_rate"), col("seconds")])
 }
 
 /// The loads of [`activity_load`] from the seconds at each heart rate ([`hr_seconds`]).
@@ -519,11 +520,11 @@ pub fn athlete(
 pub fn sustained_hr(samples: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut samples = samples;
     let schema = samples.collect_schema()?;
-    Ok(sustained_of(sorted_samples(samples, &schema), by_activity(&schema)))
+    Ok(sustained_of(sorted_samples(samples, &schema), by_activity(&schema), "activity_id"))
 }
 
 /// [`sustained_hr`] of samples already sorted by `key` and time.
-fn sustained_of(sorted: LazyFrame, key: &str) -> LazyFrame {
+fn sustained_of(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
     // One rolling minimum down the whole column; a window that starts in another activity
     // (its first row's key differs) does not count.
     let back = lit((SUSTAINED_SAMPLES - 1) as i64);
@@ -533,23 +534,30 @@ fn sustained_of(sorted: LazyFrame, key: &str) -> LazyFrame {
         .rolling_min(rolling(SUSTAINED_SAMPLES, SUSTAINED_SAMPLES));
     let sorted = sorted.with_column(when(within).then(min).otherwise(lit(NULL)).alias("held"));
     let mut aggs = vec![col("held").max().alias("sustained_hr")];
-    if key != "activity_id" {
-        aggs.push(col("activity_id").first());
+    if key != id {
+        aggs.push(col(id).first());
     }
-    sorted.group_by([col(key)]).agg(aggs).select([col("activity_id"), col("sustained_hr")])
+    sorted.group_by([col(key)]).agg(aggs).select([col(id), col("sustained_hr")])
 }
 
 /// Everything the metrics need from an activity's samples, computed once, at import:
 /// [`hr_seconds`] with each activity's [`sustained_hr`] on every one of its rows
 /// (`activity_id`, `heart_rate`, `seconds`, `sustained_hr`). The samples are sorted once.
+///
+/// Samples that carry only [`ACTIVITY_KEY`] (no `activity_id`: the import's staging, which
+/// holds one id per activity and no string per row) give figures keyed by it instead.
 pub fn activity_figures(samples: DataFrame) -> PolarsResult<DataFrame> {
-    let samples = with_activity_key(samples.select(["activity_id", "time", "heart_rate"])?)?;
+    let (samples, id) = if samples.schema().contains("activity_id") {
+        (with_activity_key(samples.select(["activity_id", "time", "heart_rate"])?)?, "activity_id")
+    } else {
+        (samples.select([ACTIVITY_KEY, "time", "heart_rate"])?, ACTIVITY_KEY)
+    };
     let sorted = samples.sort([ACTIVITY_KEY, "time"], SortMultipleOptions::default())?;
-    let seconds = seconds_at_hr(sorted.clone().lazy(), ACTIVITY_KEY);
-    let sustained = sustained_of(sorted.lazy(), ACTIVITY_KEY);
+    let seconds = seconds_at_hr(sorted.clone().lazy(), ACTIVITY_KEY, id);
+    let sustained = sustained_of(sorted.lazy(), ACTIVITY_KEY, id);
     seconds
-        .join(sustained, [col("activity_id")], [col("activity_id")], JoinArgs::new(JoinType::Left))
-        .sort(["activity_id", "heart_rate"], SortMultipleOptions::default())
+        .join(sustained, [col(id)], [col(id)], JoinArgs::new(JoinType::Left))
+        .sort([id, "heart_rate"], SortMultipleOptions::default())
         .collect()
 }
 

@@ -410,7 +410,7 @@ fn seconds_at_each_heart_rate_and_sustained_hr_in_one_pass() {
     let b = samples("b", &b_points);
     let c = samples("c", &(0..10).map(|s| (s, Some(200))).collect::<Vec<_>>());
     let both = concat([a, b, c], UnionArgs::default()).unwrap().collect().unwrap();
-    let got = activity_figures(both).unwrap();
+    let got = activity_figures(both.clone()).unwrap();
     let ids = strings(&got, "activity_id");
     let hr: Vec<Option<i32>> = got.column("heart_rate").unwrap().i32().unwrap().iter().collect();
     let rows: Vec<(&str, Option<i32>, Option<f64>)> = ids
@@ -436,4 +436,25 @@ fn seconds_at_each_heart_rate_and_sustained_hr_in_one_pass() {
         f64_of(&got, "sustained_hr"),
         vec![None, None, None, None, Some(150.0), Some(150.0), None]
     );
+
+    // The import's way: activities by number (a = 0, b = 1, c = 2), no id per row. The same
+    // figures, keyed by number.
+    let keys: Vec<u32> = strings(&both, "activity_id")
+        .iter()
+        .map(|id| match id.as_str() {
+            "a" => 0,
+            "b" => 1,
+            _ => 2,
+        })
+        .collect();
+    let mut keyed = both.drop("activity_id").unwrap();
+    keyed.with_column(Column::new(ACTIVITY_KEY.into(), keys)).unwrap();
+    let by_key = activity_figures(keyed).unwrap();
+    let key_of: Vec<Option<u32>> =
+        by_key.column(ACTIVITY_KEY).unwrap().u32().unwrap().iter().collect();
+    assert_eq!(key_of, [0, 0, 0, 0, 1, 1, 2].map(Some).to_vec());
+    assert!(!by_key.schema().contains("activity_id"));
+    for column in ["heart_rate", "seconds", "sustained_hr"] {
+        assert_eq!(by_key.column(column).unwrap(), got.column(column).unwrap(), "{column}");
+    }
 }

@@ -112,9 +112,19 @@ fn read_parquet_with(path: &Path, columns: Option<Vec<String>>) -> Result<Option
     ParquetReader::new(file).with_columns(columns).finish().map(Some).map_err(pq_err(path))
 }
 
-/// Writes `df` to `path` atomically: a temporary file in the same folder, flushed to disk, then
-/// renamed over the target.
+/// Writes `df` to `path` atomically (see [`write_atomic`]).
 fn write_parquet_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
+    write_atomic(path, |out| {
+        ParquetWriter::new(out).with_compression(compression_for(path)).finish(df).map(|_| ())
+    })
+}
+
+/// Writes a file to `path` atomically: `write` fills a temporary file in the same folder, which
+/// is flushed to disk and then renamed over the target.
+fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
@@ -125,10 +135,7 @@ fn write_parquet_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
         // The Parquet writer writes field by field: unbuffered, a 1 GB import made 1.9 million
         // write calls, most of its time.
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        ParquetWriter::new(&mut out)
-            .with_compression(compression_for(path))
-            .finish(df)
-            .map_err(pq_err(&tmp))?;
+        write(&mut out).map_err(pq_err(&tmp))?;
         let file = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
         file.sync_all().map_err(io_err(&tmp))?;
         fs::rename(&tmp, path).map_err(io_err(path))
@@ -195,7 +202,9 @@ pub struct Store {
     _lock: File,
 }
 
-/// A function from a frame of samples to the per-activity rows of [`HR_SECONDS`].
+/// A function from a frame of samples to the per-activity rows of [`HR_SECONDS`]: it is given
+/// `activity_key`, `time` and `heart_rate` ([`tables::keyed_heart_rate_frame`]) and returns
+/// rows keyed by `activity_key`, which the staging turns into `activity_id`.
 pub type Summarize = fn(DataFrame) -> PolarsResult<DataFrame>;
 
 impl Store {
@@ -486,8 +495,7 @@ impl Store {
             let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
             let pending = pending_name(&path);
             let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
-            let mut df = tables::samples_frame(&rows).map_err(pq_err(&path))?;
-            write_parquet_atomic(&pending, &mut df)?;
+            write_atomic(&pending, |out| tables::write_samples(&rows, out))?;
             Ok(Staged { pending, path, ids })
         };
         // The figures of the whole batch at once (a call per year part cost more in Polars'
@@ -500,8 +508,9 @@ impl Store {
             let pending = pending_name(&path);
             let rows: Vec<(&str, &restday_model::Samples)> =
                 activities.iter().map(|(a, s)| (a.id.as_str(), s)).collect();
-            let hr = tables::heart_rate_frame(&rows).map_err(pq_err(&path))?;
-            let mut df = summarize(hr).map_err(pq_err(&path))?;
+            let hr = tables::keyed_heart_rate_frame(&rows).map_err(pq_err(&path))?;
+            let figures = summarize(hr).map_err(pq_err(&path))?;
+            let mut df = tables::key_to_id(figures, &rows).map_err(pq_err(&path))?;
             write_parquet_atomic(&pending, &mut df)?;
             let ids = rows.iter().filter(|(_, s)| !s.is_empty()).map(|(id, _)| id.to_string());
             Ok(Some(Staged { pending, path, ids: ids.collect() }))
