@@ -180,6 +180,28 @@ pub struct Commit {
     batches: usize,
 }
 
+/// One batch's samples and readings, taken out of its commit by [`Store::take_batch`] and
+/// written by [`Store::write_batch`].
+pub struct Batch {
+    commit_id: i64,
+    /// The file name of the batch's parts.
+    name: String,
+    /// (activity id, start time, samples) of every activity of the batch that has samples.
+    samples: Vec<(String, i64, restday_model::Samples)>,
+    wellness: Vec<StoredWellness>,
+}
+
+/// The pending parts a batch was written to, for its commit ([`Commit::add`]).
+#[must_use = "a written batch's parts become visible only when added to its commit"]
+pub struct Written(Vec<Staged>);
+
+impl Commit {
+    /// Adds a written batch's parts to this commit: they become visible when it is written.
+    pub fn add(&mut self, written: Written) {
+        self.staged.extend(written.0);
+    }
+}
+
 /// A part written by [`Store::stage`]: its pending and final paths, and the activities it
 /// holds rows of (none for readings), so a replacement before the commit rewrites only the
 /// parts that hold the replaced activity.
@@ -476,64 +498,86 @@ impl Store {
     /// few batches, so memory holds one batch of samples while the tables that every commit
     /// rewrites (activities, the ledger) are rewritten less often. Pending parts are invisible
     /// until the commit, and removed on open if the commit never happened.
+    ///
+    /// The same as [`Store::take_batch`] then [`Store::write_batch`], which an import uses to
+    /// write one batch while it decodes the next.
     pub fn stage(&self, commit_id: i64, c: &mut Commit) -> Result<()> {
+        let batch = self.take_batch(commit_id, c);
+        let written = self.write_batch(batch)?;
+        c.add(written);
+        Ok(())
+    }
+
+    /// Takes the samples and readings gathered in `c` so far out of it, as the next batch of
+    /// commit `commit_id` (its parts are named now), to be written by [`Store::write_batch`].
+    /// The activities stay in `c`, without samples.
+    pub fn take_batch(&self, commit_id: i64, c: &mut Commit) -> Batch {
         let name = Self::part_name(commit_id, c.batches);
         c.batches += 1;
+        let samples = c
+            .activities
+            .iter_mut()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(a, s)| (a.id.clone(), a.activity.start_ms, std::mem::take(s)))
+            .collect();
+        Batch { commit_id, name, samples, wellness: std::mem::take(&mut c.wellness) }
+    }
+
+    /// Writes a batch's pending parts: one sample part per UTC start year, its figures, its
+    /// readings. Needs no `&mut`: the import runs it beside the next batch's decoding. Hand the
+    /// result to the batch's commit with [`Commit::add`].
+    pub fn write_batch(&self, batch: Batch) -> Result<Written> {
+        let Batch { commit_id, name, samples, wellness } = batch;
+        let mut staged = Vec::new();
         // One part per UTC start year for the samples.
-        let mut by_year: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        for (i, (a, samples)) in c.activities.iter().enumerate() {
-            if !samples.is_empty() {
-                by_year.entry(year_of(a.activity.start_ms)).or_default().push(i);
-            }
+        let mut by_year: BTreeMap<i32, Vec<(&str, &restday_model::Samples)>> = BTreeMap::new();
+        for (id, start_ms, s) in &samples {
+            by_year.entry(year_of(*start_ms)).or_default().push((id.as_str(), s));
         }
         // The year parts and the batch's figures are built and written in parallel: the
-        // writes are many and small, and the decoders wait for them.
-        let activities = &c.activities;
-        let year_part = |(year, idx): (&i32, &Vec<usize>)| -> Result<Staged> {
-            let rows: Vec<(&str, &restday_model::Samples)> =
-                idx.iter().map(|&i| (activities[i].0.id.as_str(), &activities[i].1)).collect();
+        // writes are many and small.
+        let year_part = |(year, rows): (&i32, &Vec<(&str, &restday_model::Samples)>)| {
             let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
             let pending = pending_name(&path);
             let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
-            write_atomic(&pending, |out| tables::write_samples(&rows, out))?;
+            write_atomic(&pending, |out| tables::write_samples(rows, out))?;
             Ok(Staged { pending, path, ids })
         };
         // The figures of the whole batch at once (a call per year part cost more in Polars'
         // planning than in the work), from the only columns they read.
         let figures = || -> Result<Option<Staged>> {
-            let Some(summarize) = self.summarize.filter(|_| !by_year.is_empty()) else {
+            let Some(summarize) = self.summarize.filter(|_| !samples.is_empty()) else {
                 return Ok(None);
             };
             let path = self.dir.join(HR_SECONDS).join(&name);
             let pending = pending_name(&path);
             let rows: Vec<(&str, &restday_model::Samples)> =
-                activities.iter().map(|(a, s)| (a.id.as_str(), s)).collect();
+                samples.iter().map(|(id, _, s)| (id.as_str(), s)).collect();
             let hr = tables::keyed_heart_rate_frame(&rows).map_err(pq_err(&path))?;
             let figures = summarize(hr).map_err(pq_err(&path))?;
-            let mut df = tables::key_to_id(figures, &rows).map_err(pq_err(&path))?;
-            write_parquet_atomic(&pending, &mut df)?;
-            let ids = rows.iter().filter(|(_, s)| !s.is_empty()).map(|(id, _)| id.to_string());
-            Ok(Some(Staged { pending, path, ids: ids.collect() }))
+            write_atomic(&pending, |out| tables::write_figures(&figures, &rows, out))?;
+            let ids = rows.iter().map(|(id, _)| id.to_string()).collect();
+            Ok(Some(Staged { pending, path, ids }))
         };
-        let (years, figures) =
-            rayon::join(|| by_year.par_iter().map(year_part).collect::<Vec<_>>(), figures);
+        let (years, figures) = rayon::join(
+            || by_year.par_iter().map(year_part).collect::<Vec<Result<Staged>>>(),
+            figures,
+        );
         // A part written before another failed stays pending: the next open removes it.
         for r in years.into_iter().chain(figures.transpose()) {
-            c.staged.push(r?);
+            staged.push(r?);
         }
-        for (_, samples) in c.activities.iter_mut() {
-            *samples = restday_model::Samples::default();
-        }
+        drop(by_year);
+        drop(samples);
         // One for the readings.
-        if !c.wellness.is_empty() {
+        if !wellness.is_empty() {
             let path = self.dir.join(WELLNESS_READINGS).join(&name);
             let pending = pending_name(&path);
-            let mut df = tables::wellness_frame(&c.wellness, commit_id).map_err(pq_err(&path))?;
+            let mut df = tables::wellness_frame(&wellness, commit_id).map_err(pq_err(&path))?;
             write_parquet_atomic(&pending, &mut df)?;
-            c.staged.push(Staged { pending, path, ids: HashSet::new() });
-            c.wellness.clear();
+            staged.push(Staged { pending, path, ids: HashSet::new() });
         }
-        Ok(())
+        Ok(Written(staged))
     }
 
     /// Writes one commit. See the crate docs for the order that makes it atomic.

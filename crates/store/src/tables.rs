@@ -2,6 +2,8 @@
 //! Polars data frames. `docs/tables.md` documents these columns for the people who read them.
 
 use polars::prelude::*;
+use polars_arrow::array::PrimitiveArray;
+use polars_parquet::write::Encoding;
 use restday_model::{Activity, LedgerRow, Outcome, Samples, WellnessRow};
 
 /// An activity as stored: the model's activity (without samples once read back) and where it
@@ -93,80 +95,134 @@ fn samples_schema() -> Schema {
 }
 
 /// Writes the samples of `rows` as one Parquet file (one row group): the same columns and types
-/// as [`samples_frame`], written through Polars' Parquet writer one level down so that each
-/// column gets the encoding that suits it, without Polars' per-column trials:
+/// as [`samples_frame`], written through Polars' Parquet writer one level down (see
+/// [`write_part`]) so that each column gets the encoding that suits it, without Polars'
+/// per-column trials:
 /// - `activity_id` as a dictionary of the part's activity ids and one small key per row (the
 ///   frame's way builds a string per row, estimates its cardinality and hashes every row into a
 ///   dictionary: a third of the import's staging time);
 /// - `heart_rate`, `cadence`, `power` dictionary-encoded from their range (a few hundred values);
 /// - `time` and the real-valued columns plain (nearly every value distinct; zstd does the rest).
 ///
-/// Readers see an ordinary string column: the file's schema says so, as Polars' own writer's
-/// does, and every Parquet reader decodes dictionary pages.
+/// Minimum and maximum statistics for the columns a reader filters parts by (the activity, the
+/// time, the heart rate); null counts only for the other measures, whose minimum and maximum
+/// took a sixth of the writing.
 pub fn write_samples<W: std::io::Write>(rows: &[(&str, &Samples)], out: W) -> PolarsResult<()> {
-    use polars_arrow::array::{Array, DictionaryArray, PrimitiveArray, Utf8ViewArray};
-    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-    use polars_parquet::parquet::error::ParquetError;
-    use polars_parquet::write::{
-        CompressionOptions, Compressor, DynIter, DynStreamingIterator, Encoding,
-        FallibleStreamingIterator, FileWriter, StatisticsOptions, Version, WriteOptions,
-        array_to_columns, to_parquet_type,
-    };
-
+    use polars_arrow::datatypes::ArrowDataType as A;
     let n: usize = rows.iter().map(|(_, s)| s.len()).sum();
-    let schema = samples_schema().to_arrow(CompatLevel::newest());
-    let dtypes: Vec<&ArrowDataType> = schema.iter_values().map(|f| &f.dtype).collect();
-
     let mut keys = Vec::with_capacity(n);
     for (i, (_, s)) in rows.iter().enumerate() {
         keys.extend(std::iter::repeat_n(i as u32, s.len()));
     }
-    let ids: Vec<&str> = rows.iter().map(|(id, _)| *id).collect();
-    let ids = DictionaryArray::<u32>::try_new(
-        ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(dtypes[0].clone()), false),
-        PrimitiveArray::new(ArrowDataType::UInt32, keys.into(), None),
-        Utf8ViewArray::from_slice_values(ids).boxed(),
-    )?;
+    let ts = A::Timestamp(polars_arrow::datatypes::TimeUnit::Millisecond, Some("UTC".into()));
+    let (f, i) = (&A::Float64, &A::Int32);
     let (plain, dict) = (Encoding::Plain, Encoding::RleDictionary);
-    let arrays: [(Box<dyn Array>, Encoding); 11] = [
-        (ids.boxed(), dict),
-        (array(rows, n, dtypes[1], |s| &s.time_ms), plain),
-        (array(rows, n, dtypes[2], |s| &s.heart_rate), dict),
-        (array(rows, n, dtypes[3], |s| &s.distance_m), plain),
-        (array(rows, n, dtypes[4], |s| &s.speed_m_s), plain),
-        (array(rows, n, dtypes[5], |s| &s.altitude_m), plain),
-        (array(rows, n, dtypes[6], |s| &s.latitude), plain),
-        (array(rows, n, dtypes[7], |s| &s.longitude), plain),
-        (array(rows, n, dtypes[8], |s| &s.cadence), dict),
-        (array(rows, n, dtypes[9], |s| &s.power), dict),
-        (array(rows, n, dtypes[10], |s| &s.temperature_c), plain),
+    let columns = vec![
+        (ids_by_key(PrimitiveArray::from_vec(keys), rows)?, dict, true),
+        (array(rows, n, &ts, |s| &s.time_ms), plain, true),
+        (array(rows, n, i, |s| &s.heart_rate), dict, true),
+        (array(rows, n, f, |s| &s.distance_m), plain, false),
+        (array(rows, n, f, |s| &s.speed_m_s), plain, false),
+        (array(rows, n, f, |s| &s.altitude_m), plain, false),
+        (array(rows, n, f, |s| &s.latitude), plain, false),
+        (array(rows, n, f, |s| &s.longitude), plain, false),
+        (array(rows, n, i, |s| &s.cadence), dict, false),
+        (array(rows, n, i, |s| &s.power), dict, false),
+        (array(rows, n, f, |s| &s.temperature_c), plain, false),
     ];
+    write_part(out, &samples_schema(), columns, n)
+}
 
+/// Writes the per-activity figures that a [`crate::Summarize`] function made from
+/// [`keyed_heart_rate_frame`]`(rows)` (keyed by [`ACTIVITY_KEY`]) as one Parquet file, with
+/// `activity_id` in the key's place: a dictionary of the ids of `rows` and the keys, so no
+/// string is made per row. Integer columns are dictionary-encoded, the others plain; minimum
+/// and maximum for the id and the heart rate.
+pub fn write_figures<W: std::io::Write>(
+    figures: &DataFrame,
+    rows: &[(&str, &Samples)],
+    out: W,
+) -> PolarsResult<()> {
+    let mut schema = Schema::with_capacity(figures.width());
+    let mut columns = Vec::with_capacity(figures.width());
+    for c in figures.columns() {
+        let series = c.as_materialized_series().rechunk();
+        let array = series.to_arrow(0, CompatLevel::newest());
+        if c.name().as_str() == ACTIVITY_KEY {
+            let keys = series.cast(&DataType::UInt32)?;
+            let keys = keys.u32()?.downcast_iter().next().cloned();
+            let keys = keys.unwrap_or_else(|| PrimitiveArray::from_vec(vec![]));
+            schema.insert("activity_id".into(), DataType::String);
+            columns.push((ids_by_key(keys, rows)?, Encoding::RleDictionary, true));
+            continue;
+        }
+        let integer = c.dtype().is_integer();
+        let encoding = if integer { Encoding::RleDictionary } else { Encoding::Plain };
+        schema.insert(c.name().clone(), c.dtype().clone());
+        columns.push((array, encoding, c.name().as_str() == "heart_rate"));
+    }
+    write_part(out, &schema, columns, figures.height())
+}
+
+/// A string column of activity ids as a dictionary: the ids of `rows`, and each row's key (its
+/// activity's place in `rows`). A key past the end is an error.
+fn ids_by_key(
+    keys: PrimitiveArray<u32>,
+    rows: &[(&str, &Samples)],
+) -> PolarsResult<Box<dyn polars_arrow::array::Array>> {
+    use polars_arrow::array::{DictionaryArray, Utf8ViewArray};
+    use polars_arrow::datatypes::{ArrowDataType, IntegerType};
+    if let Some(&k) = keys.values().iter().max()
+        && k as usize >= rows.len()
+    {
+        polars_bail!(OutOfBounds: "activity key {k} with {} activities", rows.len());
+    }
+    let ids: Vec<&str> = rows.iter().map(|(id, _)| *id).collect();
+    let dtype =
+        ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
+    Ok(DictionaryArray::<u32>::try_new(dtype, keys, Utf8ViewArray::from_slice_values(ids).boxed())?
+        .boxed())
+}
+
+/// Writes one Parquet file of one row group of `n` rows: the columns of `schema`, in order,
+/// each from an Arrow array with its encoding and whether to write its minimum and maximum
+/// (null counts are always written). A dictionary array goes out as dictionary pages under the
+/// schema's plain type, so readers see an ordinary column, as from Polars' own writer (whose
+/// path this is, one level down: it picks each column's encoding by trying a dictionary first).
+fn write_part<W: std::io::Write>(
+    out: W,
+    schema: &Schema,
+    columns: Vec<(Box<dyn polars_arrow::array::Array>, Encoding, bool)>,
+    n: usize,
+) -> PolarsResult<()> {
+    use polars_parquet::parquet::error::ParquetError;
+    use polars_parquet::write::{
+        CompressionOptions, Compressor, DynIter, DynStreamingIterator, FallibleStreamingIterator,
+        FileWriter, StatisticsOptions, Version, WriteOptions, array_to_columns, to_parquet_type,
+    };
+    let schema = schema.to_arrow(CompatLevel::newest());
     let options = WriteOptions {
         statistics: StatisticsOptions::default(),
         compression: CompressionOptions::Zstd(None),
         version: Version::V1,
         data_page_size: None,
     };
-    // Minimum and maximum for the columns a reader filters parts by (the activity, the time,
-    // the heart rate); null counts only for the other measures, whose minimum and maximum
-    // took a sixth of the writing.
     let counts_only = WriteOptions {
         statistics: StatisticsOptions { min_value: false, max_value: false, ..options.statistics },
         ..options
     };
-    let mut columns = Vec::with_capacity(arrays.len());
-    for (i, (field, (array, encoding))) in schema.iter_values().zip(arrays).enumerate() {
-        let options = if i < 3 { options } else { counts_only };
+    let mut pages_of = Vec::with_capacity(columns.len());
+    for (field, (array, encoding, min_max)) in schema.iter_values().zip(columns) {
+        let options = if min_max { options } else { counts_only };
         for pages in array_to_columns(array, to_parquet_type(field)?, options, &[encoding])? {
             let pages = pages.map(|p| p.map_err(|e| ParquetError::OutOfSpec(e.to_string())));
             let compressed = Compressor::new(DynIter::new(pages), options.compression, vec![])
                 .map_err(|e| PolarsError::ComputeError(e.to_string().into()));
-            columns.push(Ok(DynStreamingIterator::new(compressed)));
+            pages_of.push(Ok(DynStreamingIterator::new(compressed)));
         }
     }
     let mut writer = FileWriter::try_new(out, schema, options)?;
-    writer.write(n as u64, DynIter::new(columns.into_iter()))?;
+    writer.write(n as u64, DynIter::new(pages_of.into_iter()))?;
     writer.end(None)?;
     Ok(())
 }
@@ -213,7 +269,7 @@ pub const ACTIVITY_KEY: &str = "activity_key";
 
 /// The samples' `time` and `heart_rate` with [`ACTIVITY_KEY`], each row's activity as its place
 /// in `rows` (a `u32`): what the per-activity figures read, without a string per row. The
-/// figures come back keyed the same way, and [`key_to_id`] names them.
+/// figures come back keyed the same way, and [`write_figures`] names them.
 pub fn keyed_heart_rate_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
     let n: usize = rows.iter().map(|(_, s)| s.len()).sum();
     let mut keys = Vec::with_capacity(n);
@@ -229,19 +285,6 @@ pub fn keyed_heart_rate_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFra
             column::<Int32Type>("heart_rate", rows, n, |s| &s.heart_rate),
         ],
     )
-}
-
-/// `df` with its [`ACTIVITY_KEY`] column replaced, in place, by `activity_id`: the id of the
-/// activity at that place in `rows`.
-pub fn key_to_id(mut df: DataFrame, rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
-    let Some(at) = df.get_column_index(ACTIVITY_KEY) else {
-        polars_bail!(ColumnNotFound: "{ACTIVITY_KEY}");
-    };
-    let keys = df.column(ACTIVITY_KEY)?.cast(&DataType::UInt32)?;
-    let ids: Vec<Option<&str>> =
-        keys.u32()?.iter().map(|k| rows.get(k? as usize).map(|(id, _)| *id)).collect();
-    df.replace_column(at, Column::new("activity_id".into(), ids))?;
-    Ok(df)
 }
 
 /// One sample column of every activity in `rows`, written straight into a value buffer and a
@@ -586,20 +629,28 @@ mod tests {
             i32s(&df, "heart_rate").unwrap(),
             i32s(&samples_frame(&rows).unwrap(), "heart_rate").unwrap()
         );
-        // Figures keyed 1, 0 and a key past the end (no activity: no id).
+        // Figures keyed 1, 0, 1: written with the ids in the keys' place.
         let figures = DataFrame::new(
             3,
             vec![
-                Column::new(ACTIVITY_KEY.into(), [1u32, 0, 7]),
+                Column::new(ACTIVITY_KEY.into(), [1u32, 0, 1]),
+                Column::new("heart_rate".into(), [Some(150i32), Some(120), None]),
                 Column::new("seconds".into(), [3.0, 1.0, 2.0]),
             ],
         )
         .unwrap();
-        let named = key_to_id(figures, &rows).unwrap();
-        assert_eq!(named.get_column_names(), ["activity_id", "seconds"]);
+        let mut bytes = Vec::new();
+        write_figures(&figures, &rows, &mut bytes).unwrap();
+        let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
+        assert_eq!(back.get_column_names(), ["activity_id", "heart_rate", "seconds"]);
         assert_eq!(
-            strs(&named, "activity_id").unwrap(),
-            vec![Some("b-0".to_string()), Some("a-0".to_string()), None]
+            strs(&back, "activity_id").unwrap(),
+            ["b-0", "a-0", "b-0"].map(|s| Some(s.to_string()))
         );
+        assert_eq!(i32s(&back, "heart_rate").unwrap(), vec![Some(150), Some(120), None]);
+        assert_eq!(f64s(&back, "seconds").unwrap(), [3.0, 1.0, 2.0].map(Some).to_vec());
+        // A key with no activity behind it is an error, not a wrong id.
+        let stray = DataFrame::new(1, vec![Column::new(ACTIVITY_KEY.into(), [2u32])]).unwrap();
+        assert!(write_figures(&stray, &rows, &mut Vec::new()).is_err());
     }
 }
