@@ -56,7 +56,7 @@ fn decode_file(rel: &str) -> Decoded {
 }
 
 fn all_hr(acts: &[Activity]) -> Vec<i32> {
-    acts.iter().flat_map(|a| a.samples.heart_rate.iter().flatten().copied()).collect()
+    acts.iter().flat_map(|a| a.samples.heart_rate.iter().flatten()).collect()
 }
 
 fn iso(ms: i64) -> String {
@@ -114,9 +114,9 @@ fn fit_files_match_fitdecode() {
         close(first.timer_s, e.session_timer_s, "session timer");
         // The last record's distance, in file order across all legs.
         let last_distance =
-            acts.iter().flat_map(|a| a.samples.distance_m.iter()).rev().find_map(|d| *d);
+            acts.iter().flat_map(|a| a.samples.distance_m.iter()).rev().find_map(|d| d);
         close(last_distance, e.last_distance_m, "last record distance");
-        let first_time = acts.iter().flat_map(|a| a.samples.time_ms.iter()).find_map(|t| *t);
+        let first_time = acts.iter().flat_map(|a| a.samples.time_ms.iter()).find_map(|t| t);
         assert_eq!(first_time.map(iso), e.first_record_utc, "{name}: first record time");
     }
 }
@@ -142,31 +142,31 @@ fn fenix5_records_match_python_fitparse() {
         let local =
             chrono::NaiveDateTime::parse_from_str(c[0], "%a %b %d %H:%M:%S PDT %Y").unwrap();
         let utc_ms = (local + chrono::Duration::hours(7)).and_utc().timestamp_millis();
-        assert_eq!(s.time_ms[i], Some(utc_ms), "row {i} time");
-        assert_eq!(s.heart_rate[i], c[1].parse().ok(), "row {i} heart rate");
-        assert_eq!(s.cadence[i], c[2].parse().ok(), "row {i} cadence");
+        assert_eq!(s.time_ms.get(i), Some(utc_ms), "row {i} time");
+        assert_eq!(s.heart_rate.get(i), c[1].parse().ok(), "row {i} heart rate");
+        assert_eq!(s.cadence.get(i), c[2].parse().ok(), "row {i} cadence");
         let near = |got: Option<f64>, want: &str, tol: f64, what: &str| {
             let want: f64 = want.parse().unwrap();
             let got = got.unwrap_or_else(|| panic!("row {i} {what} missing"));
             assert!((got - want).abs() <= tol, "row {i} {what}: {got} vs {want}");
         };
-        near(s.speed_m_s[i], c[3], 1e-9, "speed");
-        near(s.distance_m[i], c[4], 1e-9, "distance");
+        near(s.speed_m_s.get(i), c[3], 1e-9, "speed");
+        near(s.distance_m.get(i), c[4], 1e-9, "distance");
         // Semicircles to degrees: deg = semicircles * 180 / 2^31.
         near(
-            s.latitude[i],
+            s.latitude.get(i),
             &(c[5].parse::<f64>().unwrap() * 180.0 / 2f64.powi(31)).to_string(),
             1e-12,
             "lat",
         );
         near(
-            s.longitude[i],
+            s.longitude.get(i),
             &(c[6].parse::<f64>().unwrap() * 180.0 / 2f64.powi(31)).to_string(),
             1e-12,
             "lon",
         );
-        near(s.altitude_m[i], c[7], 1e-9, "altitude");
-        near(s.temperature_c[i], c[8], 0.0, "temperature");
+        near(s.altitude_m.get(i), c[7], 1e-9, "altitude");
+        near(s.temperature_c.get(i), c[8], 0.0, "temperature");
     }
 }
 
@@ -267,7 +267,7 @@ fn gpx_without_extensions() {
     assert_eq!(a.samples.len(), 104);
     assert_eq!(a.samples.heart_rate_count(), 0);
     assert_eq!(a.elapsed_s, Some(514.0));
-    assert_eq!(a.samples.altitude_m[0], Some(211.15));
+    assert_eq!(a.samples.altitude_m.get(0), Some(211.15));
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn relative_timestamps_are_flagged() {
         "{:?}",
         d.warnings
     );
-    let first = d.activities[0].samples.time_ms[0].unwrap();
+    let first = d.activities[0].samples.time_ms.get(0).unwrap();
     assert_eq!(first / 1000 - 631_065_600, 17_217_864);
     // The 755 records fitdecode counts, 754 of them with heart rate summing to 128573.
     let hr = all_hr(&d.activities);
@@ -422,7 +422,7 @@ fn compressed_speed_distance_accumulates_like_the_profile() {
     // record distance is 10248.69 m (expected.csv), against a session distance of 10248.67 m.
     let d = decode_file("export/fit/compressed-speed-distance.fit");
     let s = &d.activities[0].samples;
-    let last = s.distance_m.iter().rev().find_map(|x| *x).unwrap();
+    let last = s.distance_m.iter().rev().find_map(|x| x).unwrap();
     assert!((last - 10_248.69).abs() < 0.01, "{last}");
     assert_eq!(s.len(), 755);
 }

@@ -15,11 +15,13 @@ fn gpx_twin_of(fit_rel: &str) -> Vec<u8> {
          xmlns:ns3=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v1\"><trk><trkseg>\n",
     );
     for i in 0..s.len() {
-        let (Some(lat), Some(lon), Some(t)) = (s.latitude[i], s.longitude[i], s.time_ms[i]) else {
+        let (Some(lat), Some(lon), Some(t)) =
+            (s.latitude.get(i), s.longitude.get(i), s.time_ms.get(i))
+        else {
             continue;
         };
         let time = chrono::DateTime::from_timestamp_millis(t).unwrap().to_rfc3339();
-        let hr = s.heart_rate[i].map(|h| format!("<extensions><ns3:TrackPointExtension><ns3:hr>{h}</ns3:hr></ns3:TrackPointExtension></extensions>")).unwrap_or_default();
+        let hr = s.heart_rate.get(i).map(|h| format!("<extensions><ns3:TrackPointExtension><ns3:hr>{h}</ns3:hr></ns3:TrackPointExtension></extensions>")).unwrap_or_default();
         out += &format!("<trkpt lat=\"{lat}\" lon=\"{lon}\"><time>{time}</time>{hr}</trkpt>\n");
     }
     out += "</trkseg></trk></gpx>\n";

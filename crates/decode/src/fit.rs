@@ -492,7 +492,7 @@ impl Collected {
         };
         // FIT times below 0x10000000 are seconds since the device powered on, not dates.
         let first = self.samples.time_ms.iter().flatten().next();
-        if first.is_some_and(|&t| t < (FIT_EPOCH_S + 0x1000_0000) * 1000) {
+        if first.is_some_and(|t| t < (FIT_EPOCH_S + 0x1000_0000) * 1000) {
             decoded.warnings.push(
                 "timestamps are relative to device power-on (no real date); stored as given"
                     .to_string(),
@@ -538,7 +538,7 @@ impl Collected {
         let mut parts: Vec<Samples> = vec![Samples::default(); sessions.len()];
         let mut last_t = i64::MIN;
         for i in 0..samples.len() {
-            if let Some(t) = samples.time_ms[i] {
+            if let Some(t) = samples.time_ms.get(i) {
                 last_t = t;
             }
             let idx = starts.partition_point(|&s| s <= last_t).saturating_sub(1);

@@ -175,7 +175,10 @@ mod tests {
         let d = decode(&bytes).unwrap();
         let s = &d.activities[0].samples;
         assert_eq!(s.len(), 2);
-        assert_eq!((s.latitude[1], s.longitude[1], s.altitude_m[1]), (None, None, None));
+        assert_eq!(
+            (s.latitude.get(1), s.longitude.get(1), s.altitude_m.get(1)),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -185,7 +188,7 @@ mod tests {
             "9".repeat(1 << 20)
         );
         let d = decode(&gpx(&body)).unwrap();
-        assert_eq!(d.activities[0].samples.latitude[1], None, "not a latitude");
+        assert_eq!(d.activities[0].samples.latitude.get(1), None, "not a latitude");
     }
 
     #[test]

@@ -168,18 +168,19 @@ fn fill_from_samples(a: &mut Activity) {
     }
     if a.start_latitude.is_none() {
         let s = &a.samples;
-        if let Some(i) = (0..s.len()).find(|&i| s.latitude[i].is_some() && s.longitude[i].is_some())
+        if let Some(i) =
+            (0..s.len()).find(|&i| s.latitude.get(i).is_some() && s.longitude.get(i).is_some())
         {
-            a.start_latitude = s.latitude[i];
-            a.start_longitude = s.longitude[i];
+            a.start_latitude = s.latitude.get(i);
+            a.start_longitude = s.longitude.get(i);
         }
     }
     if a.distance_m.is_none() {
-        a.distance_m = a.samples.distance_m.iter().flatten().copied().reduce(f64::max);
+        a.distance_m = a.samples.distance_m.iter().flatten().reduce(f64::max);
     }
     if a.max_hr.is_none() || a.avg_hr.is_none() {
         let (mut n, mut sum, mut max) = (0i64, 0i64, None::<i32>);
-        for &h in a.samples.heart_rate.iter().flatten() {
+        for h in a.samples.heart_rate.iter().flatten() {
             n += 1;
             sum += i64::from(h);
             max = Some(max.map_or(h, |m| m.max(h)));

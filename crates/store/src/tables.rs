@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use polars_arrow::array::PrimitiveArray;
 use polars_parquet::write::Encoding;
-use restday_model::{Activity, LedgerRow, Outcome, Samples, WellnessRow};
+use restday_model::{Activity, LedgerRow, Outcome, SampleColumn, Samples, WellnessRow};
 
 /// An activity as stored: the model's activity (without samples once read back) and where it
 /// came from.
@@ -227,23 +227,38 @@ fn write_part<W: std::io::Write>(
     Ok(())
 }
 
-/// One sample column of every activity in `rows` as an Arrow array of type `dtype`: a value
-/// buffer and a validity bitmap (none when nothing is missing).
-fn array<T: polars_arrow::types::NativeType>(
+/// One sample column of every activity in `rows` as an Arrow array of type `dtype`: the
+/// activities' value buffers and validity bitmaps one after the other (no bitmap when nothing
+/// is missing).
+fn array<T: polars_arrow::types::NativeType + Default>(
     rows: &[(&str, &Samples)],
     n: usize,
     dtype: &polars_arrow::datatypes::ArrowDataType,
-    get: impl Fn(&Samples) -> &[Option<T>],
+    get: impl Fn(&Samples) -> &SampleColumn<T>,
 ) -> Box<dyn polars_arrow::array::Array> {
+    let (values, validity) = buffers(rows, n, get);
+    Box::new(PrimitiveArray::new(dtype.clone(), values.into(), validity))
+}
+
+/// The value buffer and validity bitmap of one sample column over every activity in `rows`.
+fn buffers<T: Copy + Default>(
+    rows: &[(&str, &Samples)],
+    n: usize,
+    get: impl Fn(&Samples) -> &SampleColumn<T>,
+) -> (Vec<T>, Option<polars_arrow::bitmap::Bitmap>) {
     let mut values = Vec::with_capacity(n);
+    for (_, s) in rows {
+        values.extend_from_slice(get(s).values());
+    }
+    if rows.iter().all(|(_, s)| get(s).null_count() == 0) {
+        return (values, None);
+    }
     let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(n);
     for (_, s) in rows {
         let col = get(s);
-        values.extend(col.iter().map(|v| v.unwrap_or_default()));
-        valid.extend_from_trusted_len_iter(col.iter().map(Option::is_some));
+        valid.extend_from_slice(col.validity(), 0, col.len());
     }
-    let validity = (valid.unset_bits() > 0).then(|| valid.into());
-    Box::new(polars_arrow::array::PrimitiveArray::new(dtype.clone(), values.into(), validity))
+    (values, Some(valid.into()))
 }
 
 /// The samples' `activity_id`, `time` and `heart_rate` only: what the per-activity figures read.
@@ -287,28 +302,25 @@ pub fn keyed_heart_rate_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFra
     )
 }
 
-/// One sample column of every activity in `rows`, written straight into a value buffer and a
-/// validity bitmap (no per-value builder calls; no bitmap when nothing is missing).
+/// One sample column of every activity in `rows` as a Polars column (see [`buffers`]).
 fn column<T: PolarsNumericType>(
     name: &str,
     rows: &[(&str, &Samples)],
     n: usize,
-    get: impl Fn(&Samples) -> &[Option<T::Native>],
-) -> Column {
-    let mut values = Vec::with_capacity(n);
-    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(n);
-    for (_, s) in rows {
-        let col = get(s);
-        values.extend(col.iter().map(|v| v.unwrap_or_default()));
-        valid.extend_from_trusted_len_iter(col.iter().map(Option::is_some));
-    }
-    let validity = (valid.unset_bits() > 0).then(|| valid.into());
+    get: impl Fn(&Samples) -> &SampleColumn<T::Native>,
+) -> Column
+where
+    T::Native: Default,
+{
+    let (values, validity) = buffers(rows, n, get);
     ChunkedArray::<T>::from_vec_validity(name.into(), values, validity).into_column()
 }
 
 /// `activities.parquet`: one row per activity.
 pub fn activities_frame(rows: &[StoredActivity]) -> PolarsResult<DataFrame> {
-    let get = |f: fn(&StoredActivity) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    // Borrowed strings: the frame copies them once (a clone first doubled the commit's
+    // memory for a moment, the import's peak on large exports).
+    let get = |f: fn(&StoredActivity) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
     let a =
         |f: fn(&Activity) -> Option<f64>| rows.iter().map(|r| f(&r.activity)).collect::<Vec<_>>();
     let ai =
@@ -316,14 +328,14 @@ pub fn activities_frame(rows: &[StoredActivity]) -> PolarsResult<DataFrame> {
     DataFrame::new(
         rows.len(),
         vec![
-            Column::new("activity_id".into(), get(|r| Some(r.id.clone()))),
-            Column::new("file_hash".into(), get(|r| Some(r.file_hash.clone()))),
-            Column::new("source_path".into(), get(|r| Some(r.source_path.clone()))),
-            Column::new("format".into(), get(|r| Some(r.format.clone()))),
+            Column::new("activity_id".into(), get(|r| Some(&r.id))),
+            Column::new("file_hash".into(), get(|r| Some(&r.file_hash))),
+            Column::new("source_path".into(), get(|r| Some(&r.source_path))),
+            Column::new("format".into(), get(|r| Some(&r.format))),
             Column::new("leg".into(), ai(|a| Some(a.leg as i32))),
-            Column::new("sport".into(), get(|r| r.activity.sport.clone())),
-            Column::new("sub_sport".into(), get(|r| r.activity.sub_sport.clone())),
-            Column::new("device".into(), get(|r| r.activity.device.clone())),
+            Column::new("sport".into(), get(|r| r.activity.sport.as_deref())),
+            Column::new("sub_sport".into(), get(|r| r.activity.sub_sport.as_deref())),
+            Column::new("device".into(), get(|r| r.activity.device.as_deref())),
             datetime_col("start_time", rows.iter().map(|r| Some(r.activity.start_ms)).collect())?,
             Column::new("utc_offset_s".into(), ai(|a| a.utc_offset_s)),
             Column::new("elapsed_s".into(), a(|a| a.elapsed_s)),
@@ -335,8 +347,8 @@ pub fn activities_frame(rows: &[StoredActivity]) -> PolarsResult<DataFrame> {
             Column::new("samples".into(), rows.iter().map(|r| r.sample_count).collect::<Vec<_>>()),
             Column::new("start_latitude".into(), a(|a| a.start_latitude)),
             Column::new("start_longitude".into(), a(|a| a.start_longitude)),
-            Column::new("name".into(), get(|r| r.activity.name.clone())),
-            Column::new("activity_type".into(), get(|r| r.activity.activity_type.clone())),
+            Column::new("name".into(), get(|r| r.activity.name.as_deref())),
+            Column::new("activity_type".into(), get(|r| r.activity.activity_type.as_deref())),
             Column::new("commit_id".into(), rows.iter().map(|r| r.commit_id).collect::<Vec<_>>()),
         ],
     )
@@ -480,19 +492,19 @@ pub fn journal_frame(
 
 /// `imports.parquet`: the ledger, one row per file seen.
 pub fn ledger_frame(rows: &[LedgerRow]) -> PolarsResult<DataFrame> {
-    let s = |f: fn(&LedgerRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let s = |f: fn(&LedgerRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
     DataFrame::new(
         rows.len(),
         vec![
-            Column::new("path".into(), s(|r| Some(r.path.clone()))),
+            Column::new("path".into(), s(|r| Some(&r.path))),
             Column::new("size".into(), rows.iter().map(|r| r.size as i64).collect::<Vec<_>>()),
-            Column::new("hash".into(), s(|r| Some(r.hash.clone()))),
-            Column::new("fingerprint".into(), s(|r| r.fingerprint.clone())),
-            Column::new("format".into(), s(|r| Some(r.format.clone()))),
-            Column::new("outcome".into(), s(|r| Some(r.outcome.as_str().to_string()))),
+            Column::new("hash".into(), s(|r| Some(&r.hash))),
+            Column::new("fingerprint".into(), s(|r| r.fingerprint.as_deref())),
+            Column::new("format".into(), s(|r| Some(&r.format))),
+            Column::new("outcome".into(), s(|r| Some(r.outcome.as_str()))),
             Column::new("partial".into(), rows.iter().map(|r| r.partial).collect::<Vec<_>>()),
-            Column::new("error".into(), s(|r| r.error.clone())),
-            Column::new("activity_ids".into(), s(|r| r.activity_ids.clone())),
+            Column::new("error".into(), s(|r| r.error.as_deref())),
+            Column::new("activity_ids".into(), s(|r| r.activity_ids.as_deref())),
             Column::new("commit_id".into(), rows.iter().map(|r| r.commit_id).collect::<Vec<_>>()),
             datetime_col("seen_at", rows.iter().map(|r| Some(r.seen_ms)).collect())?,
         ],
