@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use restday_decode::{Content, Decoded, decode_within};
 use restday_model::{Format, LedgerRow, Outcome, activity_id};
 use restday_source::{Found, Kind, Limits, SourceFile, journal, strava, walk};
-use restday_store::{Commit, Store, StoreError, StoredActivity, StoredWellness};
+use restday_store::{Batch, Commit, Store, StoreError, StoredActivity, StoredWellness};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -187,6 +187,9 @@ struct Run<'a> {
     summary: Summary,
     /// The commit batches are staged into until it is written, and how many it holds.
     open: Option<(i64, Commit, usize)>,
+    /// The last batch's samples, taken out of the open commit, to be written while the next
+    /// batch is hashed and decoded.
+    in_flight: Option<Batch>,
     commit_batches: usize,
 }
 
@@ -241,6 +244,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         labels: Vec::new(),
         summary: Summary::default(),
         open: None,
+        in_flight: None,
         commit_batches: opts.commit_batches.max(1),
     };
 
@@ -259,8 +263,9 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         fingerprints.contains(&key) || archives.contains(&key)
     };
     // The walk (reading and decompressing) runs on its own thread and hands over bounded
-    // batches, one at a time, while this thread hashes, decodes and commits the previous one:
-    // at most three batches are in memory (being filled, waiting, being committed).
+    // batches, one at a time, while this thread hashes, decodes and commits the previous one,
+    // and writes the samples of the one before that as it decodes: at most four batches are in
+    // memory (being filled, waiting, being decoded, being written).
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Found>>(1);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut result = Ok(());
@@ -301,6 +306,9 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
     });
     result?;
     if let Some((commit_id, mut commit, _)) = run.open.take() {
+        if let Some(batch) = run.in_flight.take() {
+            commit.add(run.store.write_batch(batch)?);
+        }
         commit.labels = run.labels.clone();
         run.store.commit(commit_id, commit)?;
     }
@@ -333,43 +341,56 @@ impl Run<'_> {
         let progress = self.progress;
         // Hash in parallel, then decode in parallel only the first copy of each content the
         // ledger does not know; the bytes move into the decode, so a batch is held once.
-        let hashed: Vec<(Found, Vec<u8>, String)> = batch
-            .into_par_iter()
-            .map(|found| match found {
-                Found::File(mut f) => {
-                    let bytes = std::mem::take(&mut f.bytes);
-                    let hash = content_hash(&bytes);
-                    progress.file(&f.path, bytes.len() as u64);
-                    (Found::File(f), bytes, hash)
-                }
-                other => (other, Vec::new(), String::new()),
-            })
-            .collect();
-        let mut first_copy = HashSet::new();
-        let decode_this: Vec<bool> = hashed
-            .iter()
-            .map(|(found, _, hash)| {
-                matches!(found, Found::File(_)) && !known.contains(hash) && first_copy.insert(hash)
-            })
-            .collect();
-        let results: Vec<(Found, Option<Work>, u64)> = hashed
-            .into_par_iter()
-            .zip(decode_this)
-            .map(|((found, bytes, hash), decode)| {
-                let Found::File(f) = &found else { return (found, None, 0) };
-                let size = bytes.len() as u64;
-                let work = if !decode {
-                    Work::Known(hash)
-                } else if let Some(format) = format_of(f.kind) {
-                    Work::Decoded(hash, decode_within(format, bytes, timeout))
-                } else if f.kind == Kind::Journal {
-                    Work::Csv(hash, journal::parse_journal_csv(&bytes).map(Sidecar::Journal))
-                } else {
-                    Work::Csv(hash, strava::parse_activities_csv(&bytes).map(Sidecar::Strava))
-                };
-                (found, Some(work), size)
-            })
-            .collect();
+        let hash_and_decode = || {
+            let hashed: Vec<(Found, Vec<u8>, String)> = batch
+                .into_par_iter()
+                .map(|found| match found {
+                    Found::File(mut f) => {
+                        let bytes = std::mem::take(&mut f.bytes);
+                        let hash = content_hash(&bytes);
+                        progress.file(&f.path, bytes.len() as u64);
+                        (Found::File(f), bytes, hash)
+                    }
+                    other => (other, Vec::new(), String::new()),
+                })
+                .collect();
+            let mut first_copy = HashSet::new();
+            let decode_this: Vec<bool> = hashed
+                .iter()
+                .map(|(found, _, hash)| {
+                    matches!(found, Found::File(_))
+                        && !known.contains(hash)
+                        && first_copy.insert(hash)
+                })
+                .collect();
+            hashed
+                .into_par_iter()
+                .zip(decode_this)
+                .map(|((found, bytes, hash), decode)| {
+                    let Found::File(f) = &found else { return (found, None, 0) };
+                    let size = bytes.len() as u64;
+                    let work = if !decode {
+                        Work::Known(hash)
+                    } else if let Some(format) = format_of(f.kind) {
+                        Work::Decoded(hash, decode_within(format, bytes, timeout))
+                    } else if f.kind == Kind::Journal {
+                        Work::Csv(hash, journal::parse_journal_csv(&bytes).map(Sidecar::Journal))
+                    } else {
+                        Work::Csv(hash, strava::parse_activities_csv(&bytes).map(Sidecar::Strava))
+                    };
+                    (found, Some(work), size)
+                })
+                .collect::<Vec<(Found, Option<Work>, u64)>>()
+        };
+        // The last batch's samples are written meanwhile: staging and decoding take turns on
+        // both cores instead of one waiting for the other.
+        let store = &self.store;
+        let in_flight = self.in_flight.take();
+        let (written, results) =
+            rayon::join(|| in_flight.map(|b| store.write_batch(b)).transpose(), hash_and_decode);
+        if let Some(written) = written? {
+            commit.add(written);
+        }
 
         let mut labels_changed = false;
         for (found, work, size) in results {
@@ -508,11 +529,12 @@ impl Run<'_> {
         let added = commit.activities.len() as isize - before.3 as isize;
         self.summary.activities_added = (self.summary.activities_added as isize + added) as usize;
         self.summary.wellness_rows_added += commit.wellness.len();
-        self.store.stage(commit_id, &mut commit)?;
         if batches + 1 >= self.commit_batches {
+            // The commit writes what is not staged yet itself.
             commit.labels = self.labels.clone();
             self.store.commit(commit_id, commit)
         } else {
+            self.in_flight = Some(self.store.take_batch(commit_id, &mut commit));
             self.open = Some((commit_id, commit, batches + 1));
             Ok(())
         }
