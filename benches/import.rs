@@ -9,6 +9,13 @@
 //! Run with `cargo bench --bench import` (or `just bench`).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+/// The allocator the `restday` binary uses (see `crates/cli/main.rs`), so the benches measure
+/// what the import runs: with glibc's, a decode's large column buffers went to mmap and back
+/// on every iteration and the figures moved by 40 % from run to run.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use restday_decode::decode;
 use restday_model::Format;
 use std::path::{Path, PathBuf};
