@@ -632,10 +632,11 @@ impl Run<'_> {
         // intervals of a second copy of a run) is already stored with them.
         let all_duplicates = kept_ids.is_empty() && !duplicate_of.is_empty();
         if !all_duplicates {
+            let (file_hash, source_path) = (hash.as_str().into(), f.path.as_str().into());
             commit.wellness.extend(wellness.into_iter().map(|w| StoredWellness {
                 row: w,
-                file_hash: hash.clone(),
-                source_path: f.path.clone(),
+                file_hash: std::sync::Arc::clone(&file_hash),
+                source_path: std::sync::Arc::clone(&source_path),
             }));
         }
         if all_duplicates {

@@ -573,8 +573,7 @@ impl Store {
         if !wellness.is_empty() {
             let path = self.dir.join(WELLNESS_READINGS).join(&name);
             let pending = pending_name(&path);
-            let mut df = tables::wellness_frame(&wellness, commit_id).map_err(pq_err(&path))?;
-            write_parquet_atomic(&pending, &mut df)?;
+            write_atomic(&pending, |out| tables::write_wellness(&wellness, commit_id, out))?;
             staged.push(Staged { pending, path, ids: HashSet::new() });
         }
         Ok(Written(staged))

@@ -19,12 +19,13 @@ pub struct StoredActivity {
     pub commit_id: i64,
 }
 
-/// A wellness row with its origin.
+/// A wellness row with its origin. A file's readings share its hash and path (a FIT file of
+/// R-R intervals has thousands of readings).
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredWellness {
     pub row: WellnessRow,
-    pub file_hash: String,
-    pub source_path: String,
+    pub file_hash: std::sync::Arc<str>,
+    pub source_path: std::sync::Arc<str>,
 }
 
 fn utc() -> DataType {
@@ -170,18 +171,71 @@ fn ids_by_key(
     keys: PrimitiveArray<u32>,
     rows: &[(&str, &Samples)],
 ) -> PolarsResult<Box<dyn polars_arrow::array::Array>> {
+    let ids: Vec<&str> = rows.iter().map(|(id, _)| *id).collect();
+    dictionary(keys, &ids)
+}
+
+/// A string column as a dictionary: `values`, and each row's key into them. A key past the end
+/// is an error.
+fn dictionary(
+    keys: PrimitiveArray<u32>,
+    values: &[&str],
+) -> PolarsResult<Box<dyn polars_arrow::array::Array>> {
     use polars_arrow::array::{DictionaryArray, Utf8ViewArray};
     use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-    if let Some(&k) = keys.values().iter().max()
-        && k as usize >= rows.len()
+    if let Some(k) = keys.non_null_values_iter().max()
+        && k as usize >= values.len()
     {
-        polars_bail!(OutOfBounds: "activity key {k} with {} activities", rows.len());
+        polars_bail!(OutOfBounds: "dictionary key {k} with {} values", values.len());
     }
-    let ids: Vec<&str> = rows.iter().map(|(id, _)| *id).collect();
+    // A column with no value at all still gets a (never used) dictionary entry.
+    let values = if values.is_empty() { &[""][..] } else { values };
     let dtype =
         ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
-    Ok(DictionaryArray::<u32>::try_new(dtype, keys, Utf8ViewArray::from_slice_values(ids).boxed())?
-        .boxed())
+    let values = Utf8ViewArray::from_slice_values(values).boxed();
+    Ok(DictionaryArray::<u32>::try_new(dtype, keys, values)?.boxed())
+}
+
+/// Each row's key into a dictionary of the distinct values `of` gives, in order of first
+/// appearance (`None` is a missing row). `same` tells two values apart cheaply.
+fn keys_of<'a, R, V: Copy + 'a>(
+    rows: &'a [R],
+    of: impl Fn(&'a R) -> Option<V>,
+    same: impl Fn(V, V) -> bool,
+) -> (PrimitiveArray<u32>, Vec<V>) {
+    let mut values: Vec<V> = Vec::new();
+    let mut keys = Vec::with_capacity(rows.len());
+    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(rows.len());
+    // Rows come in runs of one file: the last key is tried first.
+    let mut last: Option<u32> = None;
+    for r in rows {
+        let Some(v) = of(r) else {
+            keys.push(0);
+            valid.push(false);
+            continue;
+        };
+        // Past 64 distinct values a new run is a new entry, without a search (a dictionary
+        // may hold a value twice).
+        let seen = || (values.len() < 64).then(|| values.iter().position(|&x| same(x, v)))?;
+        let k = match last.filter(|&k| same(values[k as usize], v)) {
+            Some(k) => k,
+            None => match seen() {
+                Some(k) => k as u32,
+                None => {
+                    values.push(v);
+                    values.len() as u32 - 1
+                }
+            },
+        };
+        last = Some(k);
+        keys.push(k);
+        valid.push(true);
+    }
+    let validity = (valid.unset_bits() > 0).then(|| valid.into());
+    (
+        PrimitiveArray::new(polars_arrow::datatypes::ArrowDataType::UInt32, keys.into(), validity),
+        values,
+    )
 }
 
 /// Writes one Parquet file of one row group of `n` rows: the columns of `schema`, in order,
@@ -409,6 +463,54 @@ pub fn activities_from_frame(df: &DataFrame) -> PolarsResult<Vec<StoredActivity>
         .collect())
 }
 
+/// Writes `rows` as one wellness-readings part (see [`write_part`]): the columns and types of
+/// [`wellness_frame`], with `record`, `metric`, `file_hash` and `source_path` as dictionaries
+/// (a file's readings share them), so no string is made per reading.
+pub fn write_wellness<W: std::io::Write>(
+    rows: &[StoredWellness],
+    commit_id: i64,
+    out: W,
+) -> PolarsResult<()> {
+    use polars_arrow::datatypes::{ArrowDataType as A, TimeUnit};
+    let n = rows.len();
+    let ts = A::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+    let prim = |dtype: &A, values: Vec<i64>| -> Box<dyn polars_arrow::array::Array> {
+        Box::new(PrimitiveArray::new(dtype.clone(), values.into(), None))
+    };
+    let optional = |dtype: A, values: Vec<Option<i64>>| -> Box<dyn polars_arrow::array::Array> {
+        Box::new(PrimitiveArray::<i64>::from(values).to(dtype))
+    };
+    let days: Vec<Option<i32>> = rows.iter().map(|r| r.row.day).collect();
+    let strings = |of: fn(&StoredWellness) -> Option<&str>| {
+        let (keys, values) = keys_of(rows, of, |a: &str, b: &str| a == b);
+        dictionary(keys, &values)
+    };
+    let shared = |of: fn(&StoredWellness) -> &std::sync::Arc<str>| {
+        let (keys, values) =
+            keys_of(rows, |r| Some(of(r)), |a, b| std::sync::Arc::ptr_eq(a, b) || a == b);
+        let values: Vec<&str> = values.iter().map(|v| v.as_ref()).collect();
+        dictionary(keys, &values)
+    };
+    let (plain, dict) = (Encoding::Plain, Encoding::RleDictionary);
+    let columns = vec![
+        (prim(&ts, rows.iter().map(|r| r.row.time_ms).collect()), plain, true),
+        (optional(ts.clone(), rows.iter().map(|r| r.row.end_ms).collect()), plain, false),
+        (Box::new(PrimitiveArray::<i32>::from(days).to(A::Date32)) as _, plain, true),
+        (strings(|r| r.row.day.map(|_| r.row.metric.daily_record()))?, dict, false),
+        (strings(|r| Some(r.row.metric.as_str()))?, dict, false),
+        (
+            Box::new(PrimitiveArray::from_vec(rows.iter().map(|r| r.row.value).collect())) as _,
+            plain,
+            false,
+        ),
+        (shared(|r| &r.file_hash)?, dict, false),
+        (shared(|r| &r.source_path)?, dict, false),
+        (prim(&A::Int64, vec![commit_id; n]), dict, false),
+    ];
+    let schema = wellness_frame(&[], commit_id)?.schema().as_ref().clone();
+    write_part(out, &schema, columns, n)
+}
+
 /// `wellness_readings.parquet`: one row per wellness reading or daily value.
 pub fn wellness_frame(rows: &[StoredWellness], commit_id: i64) -> PolarsResult<DataFrame> {
     DataFrame::new(
@@ -431,11 +533,11 @@ pub fn wellness_frame(rows: &[StoredWellness], commit_id: i64) -> PolarsResult<D
             Column::new("value".into(), rows.iter().map(|r| r.row.value).collect::<Vec<_>>()),
             Column::new(
                 "file_hash".into(),
-                rows.iter().map(|r| r.file_hash.as_str()).collect::<Vec<_>>(),
+                rows.iter().map(|r| r.file_hash.as_ref()).collect::<Vec<&str>>(),
             ),
             Column::new(
                 "source_path".into(),
-                rows.iter().map(|r| r.source_path.as_str()).collect::<Vec<_>>(),
+                rows.iter().map(|r| r.source_path.as_ref()).collect::<Vec<&str>>(),
             ),
             Column::new("commit_id".into(), vec![commit_id; rows.len()]),
         ],
@@ -664,5 +766,45 @@ mod tests {
         // A key with no activity behind it is an error, not a wrong id.
         let stray = DataFrame::new(1, vec![Column::new(ACTIVITY_KEY.into(), [2u32])]).unwrap();
         assert!(write_figures(&stray, &rows, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_written_wellness_part_reads_back_as_the_frame() {
+        use restday_model::WellnessMetric::{HeartRate, RestingHeartRate, RrInterval, SleepLevel};
+        use std::sync::Arc;
+        let (fit, json): (Arc<str>, Arc<str>) = ("h1".into(), "export.zip!a.json".into());
+        let from = |row, file: &Arc<str>, hash: &str| StoredWellness {
+            row,
+            file_hash: hash.into(),
+            source_path: Arc::clone(file),
+        };
+        let rows = vec![
+            from(WellnessRow::at(1_000, RrInterval, 594.0), &fit, "h1"),
+            from(WellnessRow::at(2_000, RrInterval, 588.0), &fit, "h1"),
+            from(
+                WellnessRow { end_ms: Some(9_000), ..WellnessRow::at(3_000, SleepLevel, 2.0) },
+                &fit,
+                "h1",
+            ),
+            from(WellnessRow::on(20_000, RestingHeartRate, 48.0), &json, "h2"),
+            from(WellnessRow::at(4_000, HeartRate, 61.0), &fit, "h1"),
+        ];
+        let mut bytes = Vec::new();
+        write_wellness(&rows, 7, &mut bytes).unwrap();
+        let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
+        let frame = wellness_frame(&rows, 7).unwrap();
+        assert!(back.equals_missing(&frame), "{back}\n{frame}");
+        let paths = [&fit, &fit, &fit, &json, &fit].map(|p| Some(p.to_string()));
+        assert_eq!(strs(&back, "source_path").unwrap(), paths);
+        assert_eq!(strs(&back, "file_hash").unwrap()[3].as_deref(), Some("h2"));
+        let metric = strs(&back, "metric").unwrap();
+        assert_eq!(metric[3].as_deref(), Some(RestingHeartRate.as_str()));
+        assert_eq!(metric[4].as_deref(), Some(HeartRate.as_str()));
+        // No reading at all with a value in a column (only timed readings): still readable.
+        let mut bytes = Vec::new();
+        write_wellness(&rows[..2], 7, &mut bytes).unwrap();
+        let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
+        assert!(back.equals_missing(&wellness_frame(&rows[..2], 7).unwrap()));
+        assert_eq!(back.column("record").unwrap().null_count(), 2);
     }
 }
