@@ -105,9 +105,7 @@ fn garmin_export_imports_once() {
     // The second run finds the same export, same size and modification time, and does not
     // open it.
     let before = (env.table("imports.parquet"), activities, env.samples().height());
-    let out = env.import(&[&export]);
-    assert_eq!(out.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = env.import_ok(&[&export]);
     assert!(
         stdout.contains(
             "0 files seen: 0 imported, 0 duplicates, 0 unsupported, 0 failed, 1 unchanged archives not opened; 0 activities added; 0.0 MB in"
@@ -122,9 +120,7 @@ fn garmin_export_imports_once() {
     let f = std::fs::File::options().write(true).open(&export).unwrap();
     f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
     drop(f);
-    let out = env.import(&[&export]);
-    assert_eq!(out.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = env.import_ok(&[&export]);
     assert!(
         stdout.contains(
             "2 files seen: 0 imported, 0 duplicates, 0 unsupported, 0 failed, 2 already imported, 1 unchanged archives not opened"
@@ -296,8 +292,7 @@ fn an_archive_that_changed_is_opened_and_only_its_new_members_read() {
     // The next export adds a file: a new size, so the archive is walked again, the known
     // member by its size and CRC-32 without being read.
     std::fs::write(&export, zip(&[("a/run.fit", run), ("a/walk.fit", walk)])).unwrap();
-    let out = env.import(&[&export]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = env.import_ok(&[&export]);
     assert!(
         stdout.contains(
             "2 files seen: 1 imported, 0 duplicates, 0 unsupported, 0 failed, 1 already imported"

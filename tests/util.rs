@@ -58,6 +58,13 @@ impl Env {
         out
     }
 
+    /// Imports `paths`, requires exit code 0, and returns what the import printed.
+    pub fn import_ok(&self, paths: &[&Path]) -> String {
+        let out = self.import(paths);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn table(&self, name: &str) -> DataFrame {
         let p = self.data_dir().join(name);
         let f = std::fs::File::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
