@@ -76,25 +76,6 @@ pub fn samples_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
     Ok(df)
 }
 
-/// The columns of a sample part, in order: what [`samples_frame`] makes.
-fn samples_schema() -> Schema {
-    use DataType::{Float64 as F, Int32 as I};
-    let columns = [
-        ("activity_id", DataType::String),
-        ("time", utc()),
-        ("heart_rate", I),
-        ("distance_m", F),
-        ("speed_m_s", F),
-        ("altitude_m", F),
-        ("latitude", F),
-        ("longitude", F),
-        ("cadence", I),
-        ("power", I),
-        ("temperature_c", F),
-    ];
-    Schema::from_iter(columns.map(|(name, dtype)| Field::new(name.into(), dtype)))
-}
-
 /// Writes the samples of `rows` as one Parquet file (one row group): the same columns and types
 /// as [`samples_frame`], written through Polars' Parquet writer one level down (see
 /// [`write_part`]) so that each column gets the encoding that suits it, without Polars'
@@ -131,7 +112,7 @@ pub fn write_samples<W: std::io::Write>(rows: &[(&str, &Samples)], out: W) -> Po
         (array(rows, n, i, |s| &s.power), dict, false),
         (array(rows, n, f, |s| &s.temperature_c), plain, false),
     ];
-    write_part(out, &samples_schema(), columns, n)
+    write_part(out, samples_frame(&[])?.schema(), columns, n)
 }
 
 /// Writes the per-activity figures that a [`crate::Summarize`] function made from
@@ -148,7 +129,6 @@ pub fn write_figures<W: std::io::Write>(
     let mut columns = Vec::with_capacity(figures.width());
     for c in figures.columns() {
         let series = c.as_materialized_series().rechunk();
-        let array = series.to_arrow(0, CompatLevel::newest());
         if c.name().as_str() == ACTIVITY_KEY {
             let keys = series.cast(&DataType::UInt32)?;
             let keys = keys.u32()?.downcast_iter().next().cloned();
@@ -160,6 +140,7 @@ pub fn write_figures<W: std::io::Write>(
         let integer = c.dtype().is_integer();
         let encoding = if integer { Encoding::RleDictionary } else { Encoding::Plain };
         schema.insert(c.name().clone(), c.dtype().clone());
+        let array = series.to_arrow(0, CompatLevel::newest());
         columns.push((array, encoding, c.name().as_str() == "heart_rate"));
     }
     write_part(out, &schema, columns, figures.height())
@@ -507,8 +488,7 @@ pub fn write_wellness<W: std::io::Write>(
         (shared(|r| &r.source_path)?, dict, false),
         (prim(&A::Int64, vec![commit_id; n]), dict, false),
     ];
-    let schema = wellness_frame(&[], commit_id)?.schema().as_ref().clone();
-    write_part(out, &schema, columns, n)
+    write_part(out, wellness_frame(&[], commit_id)?.schema(), columns, n)
 }
 
 /// `wellness_readings.parquet`: one row per wellness reading or daily value.
