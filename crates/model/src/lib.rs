@@ -74,7 +74,7 @@ pub struct SampleRow {
 
 /// One column of samples in Arrow's layout: a value per row (the type's default where the row
 /// has none) and a validity bit per row, least significant bit first. Half the memory of a
-/// `Vec<Option<f64>>`, and the store turns it into an Arrow array with two copies of memory,
+/// `Vec<Option<f64>>`, and the store turns it into an Arrow array by copying its two buffers,
 /// no step per value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleColumn<T> {
@@ -173,7 +173,8 @@ impl<T> SampleColumn<T> {
 ///
 /// The columns ([`Columns`], read through `Deref`: `samples.heart_rate`) live on the heap and
 /// only once a row is pushed: every stored activity carries an empty `Samples`, which is one
-/// pointer instead of ten empty columns (a fifth of the import's memory per activity).
+/// pointer instead of ten empty columns inline (560 bytes; 24 MB over a 2 GB export's
+/// activities).
 #[derive(Clone, Debug, Default)]
 pub struct Samples {
     columns: Option<Box<Columns>>,
