@@ -230,11 +230,12 @@ fn write_part<W: std::io::Write>(
     columns: Vec<(Box<dyn polars_arrow::array::Array>, Encoding, bool)>,
     n: usize,
 ) -> PolarsResult<()> {
-    use polars_parquet::parquet::error::ParquetError;
     use polars_parquet::write::{
-        CompressionOptions, Compressor, DynIter, DynStreamingIterator, FallibleStreamingIterator,
-        FileWriter, StatisticsOptions, Version, WriteOptions, array_to_columns, to_parquet_type,
+        CompressedPage, CompressionOptions, DynIter, DynStreamingIterator, FileWriter,
+        StatisticsOptions, Version, WriteOptions, array_to_columns, compress,
+        fallible_streaming_iterator, to_parquet_type,
     };
+    use rayon::prelude::*;
     let schema = schema.to_arrow(CompatLevel::newest());
     let options = WriteOptions {
         statistics: StatisticsOptions::default(),
@@ -246,18 +247,36 @@ fn write_part<W: std::io::Write>(
         statistics: StatisticsOptions { min_value: false, max_value: false, ..options.statistics },
         ..options
     };
-    let mut pages_of = Vec::with_capacity(columns.len());
-    for (field, (array, encoding, min_max)) in schema.iter_values().zip(columns) {
-        let options = if min_max { options } else { counts_only };
-        for pages in array_to_columns(array, to_parquet_type(field)?, options, &[encoding])? {
-            let pages = pages.map(|p| p.map_err(|e| ParquetError::OutOfSpec(e.to_string())));
-            let compressed = Compressor::new(DynIter::new(pages), options.compression, vec![])
-                .map_err(|e| PolarsError::ComputeError(e.to_string().into()));
-            pages_of.push(Ok(DynStreamingIterator::new(compressed)));
-        }
-    }
+    let to_err = |e: polars_parquet::parquet::error::ParquetError| {
+        PolarsError::ComputeError(e.to_string().into())
+    };
+    // Each column encoded and compressed on its own (zstd is most of a part's cost, and a
+    // batch has one or two parts to share the cores), then written in order.
+    let fields: Vec<_> = schema.iter_values().cloned().collect();
+    let compressed: Vec<Vec<Vec<CompressedPage>>> = fields
+        .into_par_iter()
+        .zip(columns)
+        .map(|(field, (array, encoding, min_max))| {
+            let options = if min_max { options } else { counts_only };
+            array_to_columns(array, to_parquet_type(&field)?, options, &[encoding])?
+                .into_iter()
+                .map(|pages| {
+                    pages
+                        .map(|page| {
+                            compress(page?, Vec::new(), options.compression).map_err(to_err)
+                        })
+                        .collect::<PolarsResult<Vec<CompressedPage>>>()
+                })
+                .collect()
+        })
+        .collect::<PolarsResult<_>>()?;
+    let pages_of = compressed.iter().flatten().map(|pages| {
+        Ok(DynStreamingIterator::new(fallible_streaming_iterator::convert(
+            pages.iter().map(Ok::<_, PolarsError>),
+        )))
+    });
     let mut writer = FileWriter::try_new(out, schema, options)?;
-    writer.write(n as u64, DynIter::new(pages_of.into_iter()))?;
+    writer.write(n as u64, DynIter::new(pages_of))?;
     writer.end(None)?;
     Ok(())
 }
