@@ -18,7 +18,7 @@ use crate::fit::{Collected, read_header};
 use crate::{Content, DecodeError, Decoded};
 use fitparser::profile::MesgNum;
 use fitparser::{FitDataField, FitDataRecord, Value};
-use restday_model::{SampleRow, Samples};
+use restday_model::{Columns, SampleColumn, Samples};
 use std::collections::{HashMap, HashSet};
 
 const FIT_EPOCH_S: i64 = 631_065_600;
@@ -163,7 +163,7 @@ pub fn scan_records(bytes: &[u8]) -> Result<(Samples, Option<String>), String> {
         Event::Segment => acc_distance = None,
         Event::Message(m) => {
             if m.def.global == RECORD {
-                out.push(record(&m, &mut acc_distance));
+                push_record(out.columns_mut(), &m, &mut acc_distance);
             }
         }
         Event::Stopped(why) => stopped = Some(why),
@@ -312,39 +312,47 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
     None
 }
 
-/// A `record` message as a row of samples.
-fn record(m: &Message, acc_distance: &mut Option<(u32, u64)>) -> SampleRow {
+/// Appends a `record` message to the sample columns: one row, a value or a gap in each.
+/// A column the message's definition lacks gets a gap without reading anything.
+#[inline(always)]
+fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64)>) {
     let (def, msg, big) = (m.def, m.bytes, m.def.big_endian);
-    let get = |i: usize| def.fields[i].and_then(|f| value(msg, f, big));
-    let mut row = SampleRow {
-        time_ms: m.time.map(|t| (t + FIT_EPOCH_S) * 1000),
-        heart_rate: get(HEART_RATE).map(|v| v as i32),
-        distance_m: get(DISTANCE).map(|v| v / 100.0),
-        speed_m_s: def
-            .enhanced_speed
-            .and_then(|f| value(msg, f, big))
-            .or_else(|| get(SPEED))
-            .map(|v| v / 1000.0),
-        altitude_m: def
-            .enhanced_altitude
-            .and_then(|f| value(msg, f, big))
-            .or_else(|| get(ALTITUDE))
-            .map(|v| v / 5.0 - 500.0),
-        latitude: get(LAT).map(|v| v * (180.0 / 2_147_483_648.0)),
-        longitude: get(LON).map(|v| v * (180.0 / 2_147_483_648.0)),
-        cadence: get(CADENCE).map(|v| v as i32),
-        power: get(POWER).map(|v| v as i32),
-        temperature_c: def.temperature.and_then(|f| value(msg, f, big)),
+    let get = |f: Option<Field>| f.and_then(|f| value(msg, f, big));
+    let either = |first: Option<Field>, then: Option<Field>| match (first, then) {
+        (None, None) => None,
+        _ => get(first).or_else(|| get(then)),
     };
+    let mut speed = either(def.enhanced_speed, def.fields[SPEED]).map(|v| v / 1000.0);
+    let mut distance = get(def.fields[DISTANCE]).map(|v| v / 100.0);
     if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE]
         && let Some(b) = msg.get(f.offset..f.offset + 3)
     {
         let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
-        let (speed, distance) = crate::fit::expand_compressed_speed_distance(raw, acc_distance);
-        row.speed_m_s = row.speed_m_s.or(Some(speed));
-        row.distance_m = row.distance_m.or(Some(distance));
+        let (s, d) = crate::fit::expand_compressed_speed_distance(raw, acc_distance);
+        speed = speed.or(Some(s));
+        distance = distance.or(Some(d));
     }
-    row
+    push(&mut c.time_ms, m.time.map(|t| (t + FIT_EPOCH_S) * 1000));
+    push(&mut c.heart_rate, get(def.fields[HEART_RATE]).map(|v| v as i32));
+    push(&mut c.distance_m, distance);
+    push(&mut c.speed_m_s, speed);
+    push(
+        &mut c.altitude_m,
+        either(def.enhanced_altitude, def.fields[ALTITUDE]).map(|v| v / 5.0 - 500.0),
+    );
+    push(&mut c.latitude, get(def.fields[LAT]).map(|v| v * (180.0 / 2_147_483_648.0)));
+    push(&mut c.longitude, get(def.fields[LON]).map(|v| v * (180.0 / 2_147_483_648.0)));
+    push(&mut c.cadence, get(def.fields[CADENCE]).map(|v| v as i32));
+    push(&mut c.power, get(def.fields[POWER]).map(|v| v as i32));
+    push(&mut c.temperature_c, get(def.temperature));
+}
+
+#[inline(always)]
+fn push<T: Copy + Default>(column: &mut SampleColumn<T>, value: Option<T>) {
+    match value {
+        Some(v) => column.push(Some(v)),
+        None => column.push_null(),
+    }
 }
 
 /// The messages other than `record`, `hrv` and `monitoring` that restday reads through the
@@ -383,8 +391,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
                 if time_ms.is_some() {
                     c.last_time_ms = time_ms;
                 }
-                let row = record(&m, &mut c.compressed_distance);
-                c.samples.push(row);
+                push_record(c.samples.columns_mut(), &m, &mut c.compressed_distance);
             } else if m.def.global == HRV {
                 // As many as the records in files that carry them: read here, as the
                 // collector reads fitparser's (field 0, u16 in 1/1000 s).

@@ -537,12 +537,25 @@ impl Collected {
         let starts: Vec<i64> = sessions.iter().map(|s| s.start_ms.unwrap_or(i64::MIN)).collect();
         let mut parts: Vec<Samples> = vec![Samples::default(); sessions.len()];
         let mut last_t = i64::MIN;
+        // Records come in runs of one session (in time order, all of them): each run is
+        // copied as slices of the columns.
+        let mut run: Option<(usize, usize)> = None;
         for i in 0..samples.len() {
             if let Some(t) = samples.time_ms.get(i) {
                 last_t = t;
             }
             let idx = starts.partition_point(|&s| s <= last_t).saturating_sub(1);
-            parts[idx].push(samples.row(i));
+            match run {
+                Some((from, of)) if of != idx => {
+                    parts[of].extend_from(&samples, from..i);
+                    run = Some((i, idx));
+                }
+                None => run = Some((i, idx)),
+                Some(_) => {}
+            }
+        }
+        if let Some((from, of)) = run {
+            parts[of].extend_from(&samples, from..samples.len());
         }
         sessions
             .into_iter()
@@ -728,6 +741,25 @@ pub fn decode_with_fitparser(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_go_to_the_session_whose_window_holds_them() {
+        // Sessions start at 10 s and 20 s. Records at 5, 12, (none), 25, 18, 30 s: windows are
+        // [-inf, 20) and [20, inf); the timeless record goes with the time before it (12 s),
+        // and the late 18 s record back to the first session.
+        let mut c = Collected::default();
+        for t in [Some(5), Some(12), None, Some(25), Some(18), Some(30)] {
+            c.samples.push(SampleRow { time_ms: t.map(|s| s * 1000), ..SampleRow::default() });
+        }
+        for start in [20_000, 10_000] {
+            c.sessions.push(Session { activity: Activity::default(), start_ms: Some(start) });
+        }
+        let legs = c.split_sessions();
+        let times = |i: usize| legs[i].samples.time_ms.iter().collect::<Vec<_>>();
+        assert_eq!(times(0), [Some(5_000), Some(12_000), None, Some(18_000)]);
+        assert_eq!(times(1), [Some(25_000), Some(30_000)]);
+        assert_eq!((legs[0].start_ms, legs[1].start_ms), (10_000, 20_000));
+    }
 
     #[test]
     fn crc_of_known_bytes() {

@@ -108,6 +108,29 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
+    /// Appends a row without a value.
+    #[inline(always)]
+    pub fn push_null(&mut self) {
+        let i = self.values.len();
+        self.nulls += 1;
+        self.values.push(T::default());
+        if i.is_multiple_of(8) {
+            self.validity.push(0);
+        }
+    }
+
+    /// Appends rows `range` of `other` (the values as one slice, the bits one by one).
+    pub fn extend_from(&mut self, other: &SampleColumn<T>, range: std::ops::Range<usize>) {
+        let start = self.values.len();
+        self.values.extend_from_slice(&other.values[range.clone()]);
+        self.validity.resize(self.values.len().div_ceil(8), 0);
+        for (at, from) in (start..).zip(range) {
+            let bit = other.validity[from / 8] >> (from % 8) & 1;
+            self.validity[at / 8] |= bit << (at % 8);
+            self.nulls += usize::from(bit == 0);
+        }
+    }
+
     /// The value at row `i`; `None` when the row has none or is past the end.
     #[inline]
     pub fn get(&self, i: usize) -> Option<T> {
@@ -237,7 +260,28 @@ impl Samples {
 
     #[inline]
     pub fn push(&mut self, r: SampleRow) {
-        self.columns.get_or_insert_with(Box::default).push(r);
+        self.columns_mut().push(r);
+    }
+
+    /// The columns, to append to one by one (every column must end up the same length).
+    #[inline]
+    pub fn columns_mut(&mut self) -> &mut Columns {
+        self.columns.get_or_insert_with(Box::default)
+    }
+
+    /// Appends rows `range` of `other`, column by column.
+    pub fn extend_from(&mut self, other: &Samples, range: std::ops::Range<usize>) {
+        let c = self.columns_mut();
+        c.time_ms.extend_from(&other.time_ms, range.clone());
+        c.heart_rate.extend_from(&other.heart_rate, range.clone());
+        c.distance_m.extend_from(&other.distance_m, range.clone());
+        c.speed_m_s.extend_from(&other.speed_m_s, range.clone());
+        c.altitude_m.extend_from(&other.altitude_m, range.clone());
+        c.latitude.extend_from(&other.latitude, range.clone());
+        c.longitude.extend_from(&other.longitude, range.clone());
+        c.cadence.extend_from(&other.cadence, range.clone());
+        c.power.extend_from(&other.power, range.clone());
+        c.temperature_c.extend_from(&other.temperature_c, range);
     }
 }
 
@@ -651,6 +695,27 @@ mod tests {
         assert_eq!(c.validity(), [0b0000_1101, 0b11]);
         let empty: SampleColumn<f64> = [None, None].into_iter().collect();
         assert!(!empty.has_values());
+    }
+
+    #[test]
+    fn extending_a_column_by_a_range_copies_values_and_gaps() {
+        // Source rows 0..12: a value where the row number is even or 9.
+        let source: SampleColumn<i64> =
+            (0..12).map(|i| (i % 2 == 0 || i == 9).then_some(i * 10)).collect();
+        // Four rows already (value, gap, value, gap), then source rows 5..12 after them: rows
+        // 4..11 of the result are the source's 5..12, across the byte boundary at row 8.
+        let mut c: SampleColumn<i64> = [Some(1), None, Some(3)].into_iter().collect();
+        c.push_null();
+        c.extend_from(&source, 5..12);
+        let want = [Some(1), None, Some(3), None, None, Some(60), None, Some(80), Some(90)];
+        let mut want = want.to_vec();
+        want.extend([Some(100), None]);
+        assert_eq!(c.iter().collect::<Vec<_>>(), want);
+        assert_eq!(c.len(), 11);
+        assert_eq!(c.null_count(), 5);
+        // Bits: rows 0..8 = 0b1010_0101 (rows 0, 2, 5, 7), rows 8..11 = 0b011 (rows 8, 9).
+        assert_eq!(c.validity(), [0b1010_0101, 0b011]);
+        assert_eq!(c.values()[5], 60);
     }
 
     #[test]
