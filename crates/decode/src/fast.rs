@@ -168,6 +168,7 @@ pub fn scan_records(bytes: &[u8]) -> Result<(Samples, Option<String>), String> {
         }
         Event::Stopped(why) => stopped = Some(why),
     })?;
+    out.pad_columns();
     Ok((out, stopped))
 }
 
@@ -312,43 +313,67 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
     None
 }
 
-/// Appends a `record` message to the sample columns: one row, a value or a gap in each.
-/// A column the message's definition lacks gets a gap without reading anything.
+/// Appends a `record` message to the sample columns: a row of `time_ms`, and a value or a
+/// gap in each column the message's definition has a field for. The others are left short,
+/// for [`Samples::pad_columns`] to fill with gaps at the end (most files never record some of
+/// them).
 #[inline(always)]
 fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64)>) {
     let (def, msg, big) = (m.def, m.bytes, m.def.big_endian);
+    let row = c.time_ms.len();
     let get = |f: Option<Field>| f.and_then(|f| value(msg, f, big));
-    let either = |first: Option<Field>, then: Option<Field>| match (first, then) {
-        (None, None) => None,
-        _ => get(first).or_else(|| get(then)),
-    };
-    let mut speed = either(def.enhanced_speed, def.fields[SPEED]).map(|v| v / 1000.0);
-    let mut distance = get(def.fields[DISTANCE]).map(|v| v / 100.0);
-    if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE]
-        && let Some(b) = msg.get(f.offset..f.offset + 3)
-    {
-        let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
-        let (s, d) = crate::fit::expand_compressed_speed_distance(raw, acc_distance);
-        speed = speed.or(Some(s));
-        distance = distance.or(Some(d));
+    let either = |first: Option<Field>, then: Option<Field>| get(first).or_else(|| get(then));
+    c.time_ms.push(m.time.map(|t| (t + FIT_EPOCH_S) * 1000));
+    let (speed, distance) = (def.enhanced_speed.or(def.fields[SPEED]), def.fields[DISTANCE]);
+    if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE] {
+        let mut speed = either(def.enhanced_speed, def.fields[SPEED]).map(|v| v / 1000.0);
+        let mut distance = get(def.fields[DISTANCE]).map(|v| v / 100.0);
+        if let Some(b) = msg.get(f.offset..f.offset + 3) {
+            let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+            let (s, d) = crate::fit::expand_compressed_speed_distance(raw, acc_distance);
+            speed = speed.or(Some(s));
+            distance = distance.or(Some(d));
+        }
+        put(&mut c.speed_m_s, row, speed);
+        put(&mut c.distance_m, row, distance);
+    } else {
+        if speed.is_some() {
+            let v = either(def.enhanced_speed, def.fields[SPEED]);
+            put(&mut c.speed_m_s, row, v.map(|v| v / 1000.0));
+        }
+        if distance.is_some() {
+            put(&mut c.distance_m, row, get(distance).map(|v| v / 100.0));
+        }
     }
-    push(&mut c.time_ms, m.time.map(|t| (t + FIT_EPOCH_S) * 1000));
-    push(&mut c.heart_rate, get(def.fields[HEART_RATE]).map(|v| v as i32));
-    push(&mut c.distance_m, distance);
-    push(&mut c.speed_m_s, speed);
-    push(
-        &mut c.altitude_m,
-        either(def.enhanced_altitude, def.fields[ALTITUDE]).map(|v| v / 5.0 - 500.0),
-    );
-    push(&mut c.latitude, get(def.fields[LAT]).map(|v| v * (180.0 / 2_147_483_648.0)));
-    push(&mut c.longitude, get(def.fields[LON]).map(|v| v * (180.0 / 2_147_483_648.0)));
-    push(&mut c.cadence, get(def.fields[CADENCE]).map(|v| v as i32));
-    push(&mut c.power, get(def.fields[POWER]).map(|v| v as i32));
-    push(&mut c.temperature_c, get(def.temperature));
+    if let Some(f) = def.fields[HEART_RATE] {
+        put(&mut c.heart_rate, row, value(msg, f, big).map(|v| v as i32));
+    }
+    if def.enhanced_altitude.or(def.fields[ALTITUDE]).is_some() {
+        let v = either(def.enhanced_altitude, def.fields[ALTITUDE]);
+        put(&mut c.altitude_m, row, v.map(|v| v / 5.0 - 500.0));
+    }
+    const DEGREES: f64 = 180.0 / 2_147_483_648.0;
+    if let Some(f) = def.fields[LAT] {
+        put(&mut c.latitude, row, value(msg, f, big).map(|v| v * DEGREES));
+    }
+    if let Some(f) = def.fields[LON] {
+        put(&mut c.longitude, row, value(msg, f, big).map(|v| v * DEGREES));
+    }
+    if let Some(f) = def.fields[CADENCE] {
+        put(&mut c.cadence, row, value(msg, f, big).map(|v| v as i32));
+    }
+    if let Some(f) = def.fields[POWER] {
+        put(&mut c.power, row, value(msg, f, big).map(|v| v as i32));
+    }
+    if let Some(f) = def.temperature {
+        put(&mut c.temperature_c, row, value(msg, f, big));
+    }
 }
 
+/// Row `row` of a column: gaps first for the rows it was left short of.
 #[inline(always)]
-fn push<T: Copy + Default>(column: &mut SampleColumn<T>, value: Option<T>) {
+fn put<T: Copy + Default>(column: &mut SampleColumn<T>, row: usize, value: Option<T>) {
+    column.pad_to(row);
     match value {
         Some(v) => column.push(Some(v)),
         None => column.push_null(),
@@ -451,6 +476,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if let Some(e) = failed {
         decoded.partial = Some(e);
     }
+    c.samples.pad_columns();
     c.conclude(decoded)
 }
 

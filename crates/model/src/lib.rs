@@ -119,6 +119,22 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
+    /// Appends rows without a value until the column has `len` rows.
+    #[inline(always)]
+    pub fn pad_to(&mut self, len: usize) {
+        if len > self.values.len() {
+            self.pad(len);
+        }
+    }
+
+    #[cold]
+    fn pad(&mut self, len: usize) {
+        // The bits past the last row are always clear: only the two lengths change.
+        self.nulls += len - self.values.len();
+        self.values.resize(len, T::default());
+        self.validity.resize(len.div_ceil(8), 0);
+    }
+
     /// Appends rows `range` of `other` (the values as one slice, the bits one by one).
     pub fn extend_from(&mut self, other: &SampleColumn<T>, range: std::ops::Range<usize>) {
         let start = self.values.len();
@@ -263,10 +279,27 @@ impl Samples {
         self.columns_mut().push(r);
     }
 
-    /// The columns, to append to one by one (every column must end up the same length).
+    /// The columns, to append to one by one. Every column must end up as long as `time_ms`
+    /// (see [`Samples::pad_columns`]).
     #[inline]
     pub fn columns_mut(&mut self) -> &mut Columns {
         self.columns.get_or_insert_with(Box::default)
+    }
+
+    /// Brings every column to the length of `time_ms` with rows without a value: for a
+    /// writer that appends to [`Samples::columns_mut`] only the columns it has values for.
+    pub fn pad_columns(&mut self) {
+        let Some(c) = self.columns.as_deref_mut() else { return };
+        let n = c.time_ms.len();
+        c.heart_rate.pad_to(n);
+        c.distance_m.pad_to(n);
+        c.speed_m_s.pad_to(n);
+        c.altitude_m.pad_to(n);
+        c.latitude.pad_to(n);
+        c.longitude.pad_to(n);
+        c.cadence.pad_to(n);
+        c.power.pad_to(n);
+        c.temperature_c.pad_to(n);
     }
 
     /// Appends rows `range` of `other`, column by column.
@@ -716,6 +749,26 @@ mod tests {
         // Bits: rows 0..8 = 0b1010_0101 (rows 0, 2, 5, 7), rows 8..11 = 0b011 (rows 8, 9).
         assert_eq!(c.validity(), [0b1010_0101, 0b011]);
         assert_eq!(c.values()[5], 60);
+    }
+
+    #[test]
+    fn columns_left_short_are_padded_with_gaps() {
+        // Ten rows of time; heart rate only from row 9 on (rows 0..9 padded first); power
+        // never: both end as long as time, the gaps counted and their bits clear.
+        let mut s = Samples::default();
+        let c = s.columns_mut();
+        for t in 0..10 {
+            c.time_ms.push(Some(t * 1000));
+        }
+        c.heart_rate.pad_to(9);
+        c.heart_rate.push(Some(150));
+        s.pad_columns();
+        assert_eq!(s.len(), 10);
+        assert_eq!((s.heart_rate.len(), s.power.len()), (10, 10));
+        assert_eq!((s.heart_rate.null_count(), s.power.null_count()), (9, 10));
+        assert_eq!(s.heart_rate.validity(), [0, 0b10]);
+        assert_eq!(s.heart_rate.get(9), Some(150));
+        assert_eq!(s.power.validity(), [0, 0]);
     }
 
     #[test]
