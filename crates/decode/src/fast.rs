@@ -43,6 +43,11 @@ struct Def {
     fields: [Option<Field>; 9],
     enhanced_speed: Option<Field>,
     enhanced_altitude: Option<Field>,
+    /// Where a record's speed is read first and where next (when the first is invalid):
+    /// `enhanced_speed`, then `speed`; `speed` alone when there is no enhanced one.
+    speed: (Option<Field>, Option<Field>),
+    /// The same for altitude.
+    altitude: (Option<Field>, Option<Field>),
     temperature: Option<Field>,
 }
 
@@ -262,6 +267,12 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
                 offset += dev.chunks_exact(3).map(|d| usize::from(d[1])).sum::<usize>();
             }
             def.size = offset;
+            let first_then = |enhanced: Option<Field>, plain: Option<Field>| match enhanced {
+                Some(_) => (enhanced, plain),
+                None => (plain, None),
+            };
+            def.speed = first_then(def.enhanced_speed, def.fields[SPEED]);
+            def.altitude = first_then(def.enhanced_altitude, def.fields[ALTITUDE]);
             defs[local] = Some(def);
             continue;
         }
@@ -322,11 +333,14 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
     let (def, msg, big) = (m.def, m.bytes, m.def.big_endian);
     let row = c.time_ms.len();
     let get = |f: Option<Field>| f.and_then(|f| value(msg, f, big));
-    let either = |first: Option<Field>, then: Option<Field>| get(first).or_else(|| get(then));
+    // The fallback is there only when both fields are: mostly none.
+    let either = |(first, then): (Option<Field>, Option<Field>)| match then {
+        None => get(first),
+        Some(_) => get(first).or_else(|| get(then)),
+    };
     c.time_ms.push(m.time.map(|t| (t + FIT_EPOCH_S) * 1000));
-    let (speed, distance) = (def.enhanced_speed.or(def.fields[SPEED]), def.fields[DISTANCE]);
     if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE] {
-        let mut speed = either(def.enhanced_speed, def.fields[SPEED]).map(|v| v / 1000.0);
+        let mut speed = either(def.speed).map(|v| v / 1000.0);
         let mut distance = get(def.fields[DISTANCE]).map(|v| v / 100.0);
         if let Some(b) = msg.get(f.offset..f.offset + 3) {
             let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
@@ -337,20 +351,18 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
         put(&mut c.speed_m_s, row, speed);
         put(&mut c.distance_m, row, distance);
     } else {
-        if speed.is_some() {
-            let v = either(def.enhanced_speed, def.fields[SPEED]);
-            put(&mut c.speed_m_s, row, v.map(|v| v / 1000.0));
+        if def.speed.0.is_some() {
+            put(&mut c.speed_m_s, row, either(def.speed).map(|v| v / 1000.0));
         }
-        if distance.is_some() {
-            put(&mut c.distance_m, row, get(distance).map(|v| v / 100.0));
+        if let Some(f) = def.fields[DISTANCE] {
+            put(&mut c.distance_m, row, value(msg, f, big).map(|v| v / 100.0));
         }
     }
     if let Some(f) = def.fields[HEART_RATE] {
         put(&mut c.heart_rate, row, value(msg, f, big).map(|v| v as i32));
     }
-    if def.enhanced_altitude.or(def.fields[ALTITUDE]).is_some() {
-        let v = either(def.enhanced_altitude, def.fields[ALTITUDE]);
-        put(&mut c.altitude_m, row, v.map(|v| v / 5.0 - 500.0));
+    if def.altitude.0.is_some() {
+        put(&mut c.altitude_m, row, either(def.altitude).map(|v| v / 5.0 - 500.0));
     }
     const DEGREES: f64 = 180.0 / 2_147_483_648.0;
     if let Some(f) = def.fields[LAT] {
@@ -375,7 +387,7 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
 fn put<T: Copy + Default>(column: &mut SampleColumn<T>, row: usize, value: Option<T>) {
     column.pad_to(row);
     match value {
-        Some(v) => column.push(Some(v)),
+        Some(v) => column.push_value(v),
         None => column.push_null(),
     }
 }

@@ -108,6 +108,18 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
+    /// Appends a row with a value.
+    #[inline(always)]
+    pub fn push_value(&mut self, value: T) {
+        let i = self.values.len();
+        self.values.push(value);
+        if i.is_multiple_of(8) {
+            self.validity.push(1);
+        } else if let Some(byte) = self.validity.last_mut() {
+            *byte |= 1 << (i % 8);
+        }
+    }
+
     /// Appends a row without a value.
     #[inline(always)]
     pub fn push_null(&mut self) {
