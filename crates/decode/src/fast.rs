@@ -239,6 +239,9 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
             };
             p += 3 * n;
             let mut def = Def { global, big_endian: big, ..Def::default() };
+            if global != RECORD {
+                def.all.reserve_exact(n);
+            }
             let mut offset = 0;
             for f in list.chunks_exact(3) {
                 let field = Field { offset, size: usize::from(f[1]), base: f[2] };
