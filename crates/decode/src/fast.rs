@@ -29,6 +29,47 @@ struct Field {
     offset: usize,
     size: usize,
     base: u8,
+    /// How [`value`] reads it, decided once per definition.
+    read: Read,
+}
+
+/// The little-endian scalar reads [`value`] does directly; the rest (big-endian fields, other
+/// types, fields shorter than their type) go through [`value_generic`].
+#[derive(Clone, Copy, Default)]
+enum Read {
+    /// uint8, enum, byte: invalid 0xFF.
+    U8,
+    /// uint16: invalid 0xFFFF.
+    U16,
+    /// sint16: invalid 0x7FFF.
+    S16,
+    /// uint16z: invalid 0.
+    U16z,
+    /// uint32: invalid 0xFFFFFFFF.
+    U32,
+    /// sint32: invalid 0x7FFFFFFF.
+    S32,
+    /// uint32z: invalid 0.
+    U32z,
+    #[default]
+    Generic,
+}
+
+impl Field {
+    fn new(offset: usize, size: usize, base: u8, big: bool) -> Field {
+        let read = match (base, size, big) {
+            (0x00 | 0x02 | 0x0D, 1.., _) => Read::U8,
+            (_, _, true) => Read::Generic,
+            (0x84, 2.., _) => Read::U16,
+            (0x83, 2.., _) => Read::S16,
+            (0x8B, 2.., _) => Read::U16z,
+            (0x86, 4.., _) => Read::U32,
+            (0x85, 4.., _) => Read::S32,
+            (0x8C, 4.., _) => Read::U32z,
+            _ => Read::Generic,
+        };
+        Field { offset, size, base, read }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -92,35 +133,17 @@ fn uint(b: &[u8], big: bool) -> u64 {
 #[inline(always)]
 fn value(msg: &[u8], f: Field, big: bool) -> Option<f64> {
     let o = f.offset;
-    match f.base {
-        0x00 | 0x02 | 0x0D if f.size >= 1 => {
-            let v = *msg.get(o)?;
-            (v != 0xFF).then_some(f64::from(v))
-        }
-        0x83 | 0x84 | 0x8B if f.size >= 2 => {
-            let b = msg.get(o..o + 2)?;
-            let u = if big {
-                u16::from_be_bytes([b[0], b[1]])
-            } else {
-                u16::from_le_bytes([b[0], b[1]])
-            };
-            match f.base {
-                0x84 => (u != 0xFFFF).then_some(f64::from(u)),
-                0x83 => (u != 0x7FFF).then_some(f64::from(u as i16)),
-                _ => (u != 0).then_some(f64::from(u)),
-            }
-        }
-        0x85 | 0x86 | 0x8C if f.size >= 4 => {
-            let b = msg.get(o..o + 4)?;
-            let a = [b[0], b[1], b[2], b[3]];
-            let u = if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) };
-            match f.base {
-                0x86 => (u != 0xFFFF_FFFF).then_some(f64::from(u)),
-                0x85 => (u != 0x7FFF_FFFF).then_some(f64::from(u as i32)),
-                _ => (u != 0).then_some(f64::from(u)),
-            }
-        }
-        _ => value_generic(msg, f, big),
+    let two = |m: &[u8]| m.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let four = |m: &[u8]| m.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    match f.read {
+        Read::U8 => msg.get(o).filter(|&&v| v != 0xFF).map(|&v| f64::from(v)),
+        Read::U16 => two(msg).filter(|&u| u != 0xFFFF).map(f64::from),
+        Read::S16 => two(msg).filter(|&u| u != 0x7FFF).map(|u| f64::from(u as i16)),
+        Read::U16z => two(msg).filter(|&u| u != 0).map(f64::from),
+        Read::U32 => four(msg).filter(|&u| u != 0xFFFF_FFFF).map(f64::from),
+        Read::S32 => four(msg).filter(|&u| u != 0x7FFF_FFFF).map(|u| f64::from(u as i32)),
+        Read::U32z => four(msg).filter(|&u| u != 0).map(f64::from),
+        Read::Generic => value_generic(msg, f, big),
     }
 }
 
@@ -244,7 +267,7 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
             }
             let mut offset = 0;
             for f in list.chunks_exact(3) {
-                let field = Field { offset, size: usize::from(f[1]), base: f[2] };
+                let field = Field::new(offset, usize::from(f[1]), f[2], big);
                 match (global, f[0]) {
                     (_, 253) => def.timestamp = Some(field),
                     (RECORD, num @ 0..=8) => def.fields[usize::from(num)] = Some(field),
