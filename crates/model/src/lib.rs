@@ -150,6 +150,11 @@ impl<T: Copy + Default> SampleColumn<T> {
     /// Appends rows `range` of `other` (the values as one slice, the bits one by one).
     pub fn extend_from(&mut self, other: &SampleColumn<T>, range: std::ops::Range<usize>) {
         let start = self.values.len();
+        if other.nulls == other.len() {
+            // A column without values (a field the file never records): only gaps.
+            self.pad_to(start + range.len());
+            return;
+        }
         self.values.extend_from_slice(&other.values[range.clone()]);
         self.validity.resize(self.values.len().div_ceil(8), 0);
         for (at, from) in (start..).zip(range) {
@@ -765,6 +770,11 @@ mod tests {
         assert_eq!(c.null_count(), 5);
         // Bits: rows 0..8 = 0b1010_0101 (rows 0, 2, 5, 7), rows 8..11 = 0b011 (rows 8, 9).
         assert_eq!(c.validity(), [0b1010_0101, 0b011]);
+        // From a column without any value: gaps only, across the next byte boundary.
+        let none: SampleColumn<i64> = (0..10).map(|_| None).collect();
+        c.extend_from(&none, 2..8);
+        assert_eq!((c.len(), c.null_count()), (17, 11));
+        assert_eq!(c.validity(), [0b1010_0101, 0b011, 0]);
         assert_eq!(c.values()[5], 60);
     }
 
