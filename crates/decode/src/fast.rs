@@ -39,6 +39,8 @@ struct Field {
 enum Read {
     /// uint8, enum, byte: invalid 0xFF.
     U8,
+    /// sint8: invalid 0x7F.
+    S8,
     /// uint16: invalid 0xFFFF.
     U16,
     /// sint16: invalid 0x7FFF.
@@ -59,6 +61,7 @@ impl Field {
     fn new(offset: usize, size: usize, base: u8, big: bool) -> Field {
         let read = match (base, size, big) {
             (0x00 | 0x02 | 0x0D, 1.., _) => Read::U8,
+            (0x01, 1.., _) => Read::S8,
             (_, _, true) => Read::Generic,
             (0x84, 2.., _) => Read::U16,
             (0x83, 2.., _) => Read::S16,
@@ -137,6 +140,7 @@ fn value(msg: &[u8], f: Field, big: bool) -> Option<f64> {
     let four = |m: &[u8]| m.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     match f.read {
         Read::U8 => msg.get(o).filter(|&&v| v != 0xFF).map(|&v| f64::from(v)),
+        Read::S8 => msg.get(o).filter(|&&v| v != 0x7F).map(|&v| f64::from(v as i8)),
         Read::U16 => two(msg).filter(|&u| u != 0xFFFF).map(f64::from),
         Read::S16 => two(msg).filter(|&u| u != 0x7FFF).map(|u| f64::from(u as i16)),
         Read::U16z => two(msg).filter(|&u| u != 0).map(f64::from),
