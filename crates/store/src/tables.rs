@@ -101,7 +101,7 @@ pub fn write_samples<W: std::io::Write>(rows: &[(&str, &Samples)], out: W) -> Po
     let (plain, dict) = (Encoding::Plain, Encoding::RleDictionary);
     let columns = vec![
         (ids_by_key(PrimitiveArray::from_vec(keys), rows)?, dict, true),
-        (array(rows, n, &ts, |s| &s.time_ms), plain, true),
+        (array(rows, n, &ts, |s| &s.time_ms), Encoding::DeltaBinaryPacked, true),
         (array(rows, n, i, |s| &s.heart_rate), dict, true),
         (array(rows, n, f, |s| &s.distance_m), plain, false),
         (array(rows, n, f, |s| &s.speed_m_s), plain, false),
@@ -728,6 +728,29 @@ mod tests {
         // The ids are dictionary-encoded: two values, one key per row.
         let ids = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == "activity_id");
         assert!(ids.unwrap().dictionary_page_offset().is_some());
+    }
+
+    #[test]
+    fn delta_encoded_times_keep_gaps_steps_back_and_far_jumps() {
+        // A missing time, a step back, a repeat and a jump of 285 years, as files have them.
+        let times = [Some(5_000), None, Some(3_000), Some(3_000), Some(9_000_000_000_000), None];
+        let mut s = Samples::default();
+        for t in times {
+            s.push(restday_model::SampleRow { time_ms: t, ..Default::default() });
+        }
+        let mut bytes = Vec::new();
+        write_samples(&[("x-0", &s)], &mut bytes).unwrap();
+        let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
+        let got: Vec<Option<i64>> = back
+            .column("time")
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(got, times.to_vec());
     }
 
     #[test]
