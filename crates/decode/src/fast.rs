@@ -151,6 +151,32 @@ fn value(msg: &[u8], f: Field, big: bool) -> Option<f64> {
     }
 }
 
+#[inline(always)]
+fn int_u32(msg: &[u8], o: usize) -> Option<u32> {
+    msg.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// [`value`] for the integer columns (heart rate, cadence, power), without the round trip
+/// through `f64`: the same value, saturated to `i32` as `f64 as i32` would.
+#[inline(always)]
+fn int(msg: &[u8], f: Field, big: bool) -> Option<i32> {
+    let o = f.offset;
+    let two = |m: &[u8]| m.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let four = |m: &[u8]| m.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let saturated = |v: i64| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+    match f.read {
+        Read::U8 => msg.get(o).filter(|&&v| v != 0xFF).map(|&v| i32::from(v)),
+        Read::S8 => msg.get(o).filter(|&&v| v != 0x7F).map(|&v| i32::from(v as i8)),
+        Read::U16 => two(msg).filter(|&u| u != 0xFFFF).map(i32::from),
+        Read::S16 => two(msg).filter(|&u| u != 0x7FFF).map(|u| i32::from(u as i16)),
+        Read::U16z => two(msg).filter(|&u| u != 0).map(i32::from),
+        Read::U32 => four(msg).filter(|&u| u != 0xFFFF_FFFF).map(|u| saturated(i64::from(u))),
+        Read::S32 => four(msg).filter(|&u| u != 0x7FFF_FFFF).map(|u| u as i32),
+        Read::U32z => four(msg).filter(|&u| u != 0).map(|u| saturated(i64::from(u))),
+        Read::Generic => value_generic(msg, f, big).map(|v| v as i32),
+    }
+}
+
 fn value_generic(msg: &[u8], f: Field, big: bool) -> Option<f64> {
     let bytes = msg.get(f.offset..f.offset + f.size)?;
     let width = match f.base & 0x1F {
@@ -327,11 +353,13 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
         let big = def.big_endian;
         // A FIT timestamp is a uint32; a field 253 of a wider type (a damaged or hostile file)
         // is no time.
-        let own = def
-            .timestamp
-            .and_then(|f| value(msg, f, big))
-            .filter(|t| (0.0..=f64::from(u32::MAX)).contains(t))
-            .map(|t| t as i64);
+        let own = def.timestamp.and_then(|f| match f.read {
+            // The usual uint32, read as an integer.
+            Read::U32 => int_u32(msg, f.offset).filter(|&u| u != u32::MAX).map(i64::from),
+            _ => value(msg, f, big)
+                .filter(|t| (0.0..=f64::from(u32::MAX)).contains(t))
+                .map(|t| t as i64),
+        });
         if own.is_some() {
             last_ts = own;
         }
@@ -389,7 +417,7 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
         }
     }
     if let Some(f) = def.fields[HEART_RATE] {
-        put(&mut c.heart_rate, row, value(msg, f, big).map(|v| v as i32));
+        put(&mut c.heart_rate, row, int(msg, f, big));
     }
     if def.altitude.0.is_some() {
         put(&mut c.altitude_m, row, either(def.altitude).map(|v| v / 5.0 - 500.0));
@@ -402,10 +430,10 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
         put(&mut c.longitude, row, value(msg, f, big).map(|v| v * DEGREES));
     }
     if let Some(f) = def.fields[CADENCE] {
-        put(&mut c.cadence, row, value(msg, f, big).map(|v| v as i32));
+        put(&mut c.cadence, row, int(msg, f, big));
     }
     if let Some(f) = def.fields[POWER] {
-        put(&mut c.power, row, value(msg, f, big).map(|v| v as i32));
+        put(&mut c.power, row, int(msg, f, big));
     }
     if let Some(f) = def.temperature {
         put(&mut c.temperature_c, row, value(msg, f, big));
