@@ -661,3 +661,36 @@ fn valid(v: &Value) -> bool {
         Value::Invalid => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_reads_give_what_the_float_reads_give() {
+        // One message, little-endian: uint8 150, sint8 -5, uint16 0xFFFF (invalid), sint16
+        // -300, uint32 3,000,000,000 (past i32: saturates, as `3e9 as i32` does), sint32 -7,
+        // uint32z 0 (invalid), and a big-endian uint16 258 (through the generic read).
+        let mut msg = vec![150u8, 0xFB, 0xFF, 0xFF];
+        msg.extend((-300i16).to_le_bytes());
+        msg.extend(3_000_000_000u32.to_le_bytes());
+        msg.extend((-7i32).to_le_bytes());
+        msg.extend(0u32.to_le_bytes());
+        msg.extend([1, 2]);
+        let fields = [
+            (Field::new(0, 1, 0x02, false), Some(150)),
+            (Field::new(1, 1, 0x01, false), Some(-5)),
+            (Field::new(2, 2, 0x84, false), None),
+            (Field::new(4, 2, 0x83, false), Some(-300)),
+            (Field::new(6, 4, 0x86, false), Some(i32::MAX)),
+            (Field::new(10, 4, 0x85, false), Some(-7)),
+            (Field::new(14, 4, 0x8C, false), None),
+            (Field::new(18, 2, 0x84, true), Some(258)),
+        ];
+        for (f, want) in fields {
+            let big = matches!(f.read, Read::Generic);
+            assert_eq!(int(&msg, f, big), want, "offset {}", f.offset);
+            assert_eq!(value(&msg, f, big).map(|v| v as i32), want, "offset {}", f.offset);
+        }
+    }
+}
