@@ -35,6 +35,11 @@ fmt:
 bench:
     cargo bench --bench import --bench metrics
 
+# The FIT decoder alone in a fixed loop (MiB/s); under callgrind it counts instructions.
+decode-loop dir="data/export/fit" passes="300":
+    cargo build --release --example decode_loop
+    target/release/examples/decode_loop {{dir}} {{passes}}
+
 # Whole-import run over a generated export (BENCHMARKS.md): `just bench-export 1200` is ~1 GB.
 bench-export copies="1200":
     python3 benches/make_export.py target/export-{{copies}}.zip {{copies}}
