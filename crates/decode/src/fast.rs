@@ -157,7 +157,8 @@ fn int_u32(msg: &[u8], o: usize) -> Option<u32> {
 }
 
 /// [`value`] for the integer columns (heart rate, cadence, power), without the round trip
-/// through `f64`: the same value, saturated to `i32` as `f64 as i32` would.
+/// through `f64`: the same value, saturated to `i32` as `f64 as i32` would. (Its twin of
+/// `value` on purpose: one reader generic over the output type cost 6 % more instructions.)
 #[inline(always)]
 fn int(msg: &[u8], f: Field, big: bool) -> Option<i32> {
     let o = f.offset;
