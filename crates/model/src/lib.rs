@@ -398,18 +398,6 @@ impl Columns {
 }
 
 impl Samples {
-    /// Appends the rows of `other` whose time lies in `[from_ms, to_ms)`.
-    pub fn extend_window(&mut self, other: &Samples, from_ms: i64, to_ms: i64) {
-        for i in 0..other.len() {
-            if let Some(t) = other.time_ms.get(i)
-                && t >= from_ms
-                && t < to_ms
-            {
-                self.push(other.row(i));
-            }
-        }
-    }
-
     /// The row at `i` (every value `None` past the end).
     pub fn row(&self, i: usize) -> SampleRow {
         SampleRow {
