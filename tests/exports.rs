@@ -331,3 +331,27 @@ fn a_richer_copy_in_a_later_batch_of_the_same_commit_replaces_the_staged_one() {
     let ids: std::collections::HashSet<_> = strs(&figures, "activity_id").into_iter().collect();
     assert_eq!(ids, strs(&activities, "activity_id").into_iter().collect());
 }
+
+#[test]
+fn commits_grow_with_the_dataset_so_their_rewrites_stay_linear() {
+    // The sample export one file per batch (18 files, a ledger row each), a commit after every
+    // batch but only once it holds a quarter of the files already committed. Worked by hand:
+    // 0, 1, 2, 3, 4 committed -> 1 file suffices (five commits of 1); at 5, 1.25 -> 2 (7);
+    // at 7, 1.75 -> 2 (9); at 9, 2.25 -> 3 (12); at 12, 3 -> 3 (15); at 15, 3.75 -> 4, but
+    // only 3 are left: the import's end commits them (18).
+    let env = Env::new();
+    let mut opts = restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
+    opts.batch_bytes = 1;
+    opts.commit_batches = 1;
+    opts.commit_share = Some(0.25);
+    let summary = restday_import::import(&opts, &restday_import::NoProgress).unwrap();
+    assert_eq!(summary.seen, 18);
+    let ids = i64s(&env.table("imports.parquet"), "commit_id");
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut by_commit = std::collections::BTreeMap::<i64, usize>::new();
+    for id in ids.into_iter().flatten() {
+        *by_commit.entry(id).or_default() += 1;
+    }
+    sizes.extend(by_commit.values());
+    assert_eq!(sizes, [1, 1, 1, 1, 1, 2, 2, 3, 3, 3]);
+}

@@ -187,6 +187,7 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
     // Undocumented knob for tests that need many small commits.
     if let Some(n) = std::env::var("RESTDAY_COMMIT_BATCHES").ok().and_then(|v| v.parse().ok()) {
         opts.commit_batches = n;
+        opts.commit_share = None;
     }
     if let Some(n) = std::env::var("RESTDAY_BATCH_BYTES").ok().and_then(|v| v.parse().ok()) {
         opts.batch_bytes = n;

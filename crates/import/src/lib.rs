@@ -41,6 +41,12 @@ pub struct Options {
     /// Batches between commits: each batch's samples are written as pending parts at once,
     /// the tables every commit rewrites (activities, the ledger) once per this many batches.
     pub commit_batches: usize,
+    /// A commit also waits until it holds this share of the files the ledger already holds,
+    /// so that the tables it rewrites cost in proportion to what it adds: commits grow with
+    /// the dataset and the whole import's rewriting stays linear in its size (with a commit
+    /// every `commit_batches` batches, it grew with the square). `None`: a commit every
+    /// `commit_batches` batches, whatever the size.
+    pub commit_share: Option<f64>,
     /// The longest one file may take to decode before it is given up as failed.
     pub decode_timeout: Duration,
 }
@@ -58,6 +64,10 @@ impl Options {
             // A commit every 60 MiB read: its fixed cost (the ledger and activity table
             // rewritten) stays small against the decoding; a crash loses at most that.
             commit_batches: 10,
+            // A crash loses at most a fifth of the work of a long first import (nothing is
+            // lost for good: the re-run imports it); a nightly import commits once anyway.
+            // On the 2 GB export the commits took 2.8 s of 21 s, the last ones 150 ms each.
+            commit_share: Some(0.25),
             // Real files decode in milliseconds; a minute means something is wrong.
             decode_timeout: Duration::from_secs(60),
         }
@@ -191,6 +201,7 @@ struct Run<'a> {
     /// batch is hashed and decoded.
     in_flight: Option<Batch>,
     commit_batches: usize,
+    commit_share: Option<f64>,
 }
 
 /// The result of the parallel stage for one file.
@@ -246,6 +257,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         open: None,
         in_flight: None,
         commit_batches: opts.commit_batches.max(1),
+        commit_share: opts.commit_share,
     };
 
     // Files whose path and fingerprint the ledger holds are not read at all.
@@ -529,7 +541,10 @@ impl Run<'_> {
         let added = commit.activities.len() as isize - before.3 as isize;
         self.summary.activities_added = (self.summary.activities_added as isize + added) as usize;
         self.summary.wellness_rows_added += commit.wellness.len();
-        if batches + 1 >= self.commit_batches {
+        let big_enough = self.commit_share.is_none_or(|share| {
+            commit.ledger.len() as f64 >= share * self.store.ledger().len() as f64
+        });
+        if batches + 1 >= self.commit_batches && big_enough {
             // The commit writes what is not staged yet itself.
             commit.labels = self.labels.clone();
             self.store.commit(commit_id, commit)
