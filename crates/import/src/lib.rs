@@ -38,8 +38,9 @@ pub struct Options {
     pub limits: Limits,
     /// Decompressed bytes gathered before a batch is decoded and its samples written.
     pub batch_bytes: usize,
-    /// Batches between commits: each batch's samples are written as pending parts at once,
-    /// the tables every commit rewrites (activities, the ledger) once per this many batches.
+    /// The fewest batches a commit holds: each batch's samples are written as pending parts at
+    /// once, the tables every commit rewrites (activities, the ledger) at most once per this
+    /// many batches.
     pub commit_batches: usize,
     /// A commit also waits until it holds this share of the files the ledger already holds,
     /// so that the tables it rewrites cost in proportion to what it adds: commits grow with
@@ -61,8 +62,8 @@ impl Options {
             // the generated 1 GB export, 6 MiB batches and 10 per commit peaked at 264 MB and
             // imported faster than 8 MiB and 8 (285 MB); 4 MiB and 16 was slower still.
             batch_bytes: 6 << 20,
-            // A commit every 60 MiB read: its fixed cost (the ledger and activity table
-            // rewritten) stays small against the decoding; a crash loses at most that.
+            // A commit per 60 MiB read at least: its fixed cost (the ledger and activity table
+            // rewritten) stays small against the decoding.
             commit_batches: 10,
             // A crash loses at most a fifth of the work of a long first import (nothing is
             // lost for good: the re-run imports it); a nightly import commits once anyway.
