@@ -251,7 +251,8 @@ fn write_part<W: std::io::Write>(
         PolarsError::ComputeError(e.to_string().into())
     };
     // Each column encoded and compressed on its own (zstd is most of a part's cost, and a
-    // batch has one or two parts to share the cores), then written in order.
+    // batch's few parts written side by side left a core idle while the last ones finished),
+    // then written in order.
     let fields: Vec<_> = schema.iter_values().cloned().collect();
     let compressed: Vec<Vec<Vec<CompressedPage>>> = fields
         .into_par_iter()
