@@ -2,6 +2,7 @@
 //! a Strava bulk export with gz members and activities.csv, imported twice.
 
 use crate::util::{Env, f64s, gz, i64s, read, strs, zip};
+use polars::prelude::*;
 use restday_decode::decode;
 use restday_model::Format;
 
@@ -353,4 +354,78 @@ fn commits_grow_with_the_dataset_so_their_rewrites_stay_linear() {
     }
     let sizes: Vec<usize> = by_commit.into_values().collect();
     assert_eq!(sizes, [1, 1, 1, 1, 1, 2, 2, 3, 3, 3]);
+}
+
+#[test]
+fn a_years_rows_are_gathered_over_a_commits_batches_into_one_part() {
+    // The sample export one file per batch, all in one commit. Holding rows over without a
+    // bound (no year reaches `part_rows`), each year's rows are written once, at the commit:
+    // one part per year. Holding nothing, a part per batch (file) with samples of that year,
+    // counted here from the activities table (a file whose activity a richer copy replaced
+    // leaves an empty part). The same rows either way.
+    let import = |held_rows| {
+        let env = Env::new();
+        let mut opts =
+            restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
+        opts.batch_bytes = 1;
+        opts.commit_batches = 1000;
+        opts.commit_share = None;
+        opts.part_rows = usize::MAX;
+        opts.held_rows = held_rows;
+        restday_import::import(&opts, &restday_import::NoProgress).unwrap();
+        env
+    };
+    let (gathered, per_batch) = (import(usize::MAX), import(0));
+
+    let parts_per_year = |env: &Env| {
+        let mut out = std::collections::BTreeMap::<String, usize>::new();
+        for year in std::fs::read_dir(env.data_dir().join("samples")).unwrap().flatten() {
+            // A part whose only activity a richer copy replaced is left empty.
+            let parts = std::fs::read_dir(year.path())
+                .unwrap()
+                .flatten()
+                .map(|p| std::fs::File::open(p.path()).unwrap())
+                .filter(|f| {
+                    ParquetReader::new(f.try_clone().unwrap()).finish().unwrap().height() > 0
+                })
+                .count();
+            out.insert(year.file_name().to_string_lossy().into_owned(), parts);
+        }
+        out
+    };
+    // Files with samples, by the UTC year their activities start in.
+    let activities = per_batch.table("activities.parquet");
+    let mut files = std::collections::BTreeMap::<String, std::collections::HashSet<String>>::new();
+    let starts = i64s(&activities, "start_time");
+    let counts = i64s(&activities, "samples");
+    for ((path, start), count) in
+        strs(&activities, "source_path").into_iter().zip(starts).zip(counts)
+    {
+        if count.unwrap() > 0 {
+            let start = chrono::DateTime::from_timestamp_millis(start.unwrap()).unwrap();
+            let year = chrono::Datelike::year(&start);
+            files.entry(format!("year={year}")).or_default().insert(path.unwrap());
+        }
+    }
+    let want_per_batch: std::collections::BTreeMap<String, usize> =
+        files.iter().map(|(y, f)| (y.clone(), f.len())).collect();
+    assert!(want_per_batch.values().any(|&n| n > 1), "{want_per_batch:?}");
+    assert_eq!(parts_per_year(&per_batch), want_per_batch);
+    let want_gathered: std::collections::BTreeMap<String, usize> =
+        files.keys().map(|y| (y.clone(), 1)).collect();
+    assert_eq!(parts_per_year(&gathered), want_gathered);
+
+    // An activity's rows stay together and in order in either dataset; the activities come
+    // in another order.
+    let by_activity = |env: &Env| -> std::collections::BTreeMap<String, DataFrame> {
+        let parts = env.samples().partition_by_stable(["activity_id"], true).unwrap();
+        parts.into_iter().map(|df| (strs(&df, "activity_id")[0].clone().unwrap(), df)).collect()
+    };
+    let (a, b) = (by_activity(&gathered), by_activity(&per_batch));
+    assert_eq!(a.len(), activities.height());
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (id, rows) in &a {
+        assert!(rows.equals_missing(&b[id]), "{id}");
+    }
+    assert!(a.values().map(|df| df.height()).sum::<usize>() > 10_000);
 }

@@ -94,6 +94,12 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
+    /// Lets go of the room beyond the rows.
+    pub fn shrink_to_fit(&mut self) {
+        self.values.shrink_to_fit();
+        self.validity.shrink_to_fit();
+    }
+
     #[inline(always)]
     pub fn push(&mut self, value: Option<T>) {
         // Branch-free but for a new validity byte every eighth row: this is the FIT decoder's
@@ -331,6 +337,22 @@ impl Samples {
     #[inline]
     pub fn columns_mut(&mut self) -> &mut Columns {
         self.columns.get_or_insert_with(Box::default)
+    }
+
+    /// Lets go of the room the columns have beyond their rows (a decoder reserves for the
+    /// most rows a file could hold): for samples kept in memory a while.
+    pub fn shrink_to_fit(&mut self) {
+        let Some(c) = self.columns.as_deref_mut() else { return };
+        c.time_ms.shrink_to_fit();
+        c.heart_rate.shrink_to_fit();
+        c.distance_m.shrink_to_fit();
+        c.speed_m_s.shrink_to_fit();
+        c.altitude_m.shrink_to_fit();
+        c.latitude.shrink_to_fit();
+        c.longitude.shrink_to_fit();
+        c.cadence.shrink_to_fit();
+        c.power.shrink_to_fit();
+        c.temperature_c.shrink_to_fit();
     }
 
     /// Brings every column to the length of `time_ms` with rows without a value: for a

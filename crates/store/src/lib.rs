@@ -58,6 +58,11 @@ const LOCK: &str = ".lock";
 const TMP_SUFFIX: &str = ".tmp";
 const PENDING_SUFFIX: &str = ".pending";
 
+/// The default of [`Store::hold_rows`]'s `part_rows`.
+pub const PART_ROWS: usize = 65_536;
+/// The default of [`Store::hold_rows`]'s `held_rows`: about 20 MB of samples.
+pub const HELD_ROWS: usize = 262_144;
+
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("another restday process is writing to {0}; wait for it to finish and run again")]
@@ -176,9 +181,14 @@ pub struct Commit {
     pub dropped: Vec<String>,
     /// Parts written by [`Store::stage`], pending until the commit.
     staged: Vec<Staged>,
+    /// Sample rows a written batch held over for the next (too few for a part of their year).
+    held: Vec<ActivitySamples>,
     /// Batches staged so far, which numbers the next batch's parts.
     batches: usize,
 }
+
+/// (activity id, start time, samples) of an activity with samples.
+type ActivitySamples = (String, i64, restday_model::Samples);
 
 /// One batch's samples and readings, taken out of its commit by [`Store::take_batch`] and
 /// written by [`Store::write_batch`].
@@ -186,19 +196,30 @@ pub struct Batch {
     commit_id: i64,
     /// The file name of the batch's parts.
     name: String,
-    /// (activity id, start time, samples) of every activity of the batch that has samples.
-    samples: Vec<(String, i64, restday_model::Samples)>,
+    /// Every activity of the batch that has samples.
+    samples: Vec<ActivitySamples>,
+    /// Rows an earlier batch of the commit held over: written with this batch's rows of the
+    /// same year, their figures already written.
+    held: Vec<ActivitySamples>,
+    /// Whether rows may be held over again: not when the commit is being written.
+    may_hold: bool,
     wellness: Vec<StoredWellness>,
 }
 
-/// The pending parts a batch was written to, for its commit ([`Commit::add`]).
+/// The pending parts a batch was written to, and the rows it held over, for its commit
+/// ([`Commit::add`]).
 #[must_use = "a written batch's parts become visible only when added to its commit"]
-pub struct Written(Vec<Staged>);
+pub struct Written {
+    staged: Vec<Staged>,
+    held: Vec<ActivitySamples>,
+}
 
 impl Commit {
-    /// Adds a written batch's parts to this commit: they become visible when it is written.
+    /// Adds a written batch's parts to this commit, which makes them visible when it is
+    /// written, and the rows it held over, which the next batch writes.
     pub fn add(&mut self, written: Written) {
-        self.staged.extend(written.0);
+        self.staged.extend(written.staged);
+        self.held.extend(written.held);
     }
 }
 
@@ -221,6 +242,9 @@ pub struct Store {
     archives: Vec<(String, String, i64)>,
     /// What the staging computes from each batch's samples for [`HR_SECONDS`], if anything.
     summarize: Option<Summarize>,
+    /// See [`Store::hold_rows`].
+    part_rows: usize,
+    held_rows: usize,
     _lock: File,
 }
 
@@ -262,6 +286,8 @@ impl Store {
             ledger,
             archives: Vec::new(),
             summarize: None,
+            part_rows: PART_ROWS,
+            held_rows: HELD_ROWS,
             _lock: lock,
         };
         store.recover()?;
@@ -277,6 +303,15 @@ impl Store {
     /// store does not know), so the metrics need not read the samples again.
     pub fn summarize_samples_with(&mut self, f: Summarize) {
         self.summarize = Some(f);
+    }
+
+    /// How [`Store::write_batch`] gathers a year's rows over a commit's batches: a year's
+    /// rows are written as a part once they are `part_rows`, and fewer are held over for the
+    /// next batch as long as at most `held_rows` rows are held (the larger years are written
+    /// past that). `held_rows` 0: every batch writes all its rows.
+    pub fn hold_rows(&mut self, part_rows: usize, held_rows: usize) {
+        self.part_rows = part_rows;
+        self.held_rows = held_rows;
     }
 
     pub fn dir(&self) -> &Path {
@@ -501,16 +536,20 @@ impl Store {
     ///
     /// The same as [`Store::take_batch`] then [`Store::write_batch`], which an import uses to
     /// write one batch while it decodes the next.
+    ///
+    /// Nothing is held over: every row gathered so far is in a part after it.
     pub fn stage(&self, commit_id: i64, c: &mut Commit) -> Result<()> {
-        let batch = self.take_batch(commit_id, c);
+        let mut batch = self.take_batch(commit_id, c);
+        batch.may_hold = false;
         let written = self.write_batch(batch)?;
         c.add(written);
         Ok(())
     }
 
     /// Takes the samples and readings gathered in `c` so far out of it, as the next batch of
-    /// commit `commit_id` (its parts are named now), to be written by [`Store::write_batch`].
-    /// The activities stay in `c`, without samples.
+    /// commit `commit_id` (its parts are named now), to be written by [`Store::write_batch`],
+    /// with the rows the last written batch held over. The activities stay in `c`, without
+    /// samples.
     pub fn take_batch(&self, commit_id: i64, c: &mut Commit) -> Batch {
         let name = Self::part_name(commit_id, c.batches);
         c.batches += 1;
@@ -520,23 +559,64 @@ impl Store {
             .filter(|(_, s)| !s.is_empty())
             .map(|(a, s)| (a.id.clone(), a.activity.start_ms, std::mem::take(s)))
             .collect();
-        Batch { commit_id, name, samples, wellness: std::mem::take(&mut c.wellness) }
+        Batch {
+            commit_id,
+            name,
+            samples,
+            // Rows of an activity a richer copy replaced since need not be written.
+            held: std::mem::take(&mut c.held)
+                .into_iter()
+                .filter(|a| !c.dropped.contains(&a.0))
+                .collect(),
+            may_hold: true,
+            wellness: std::mem::take(&mut c.wellness),
+        }
     }
 
-    /// Writes a batch's pending parts: one sample part per UTC start year, its figures, its
+    /// Writes a batch's pending parts: a sample part per UTC start year, its figures, its
     /// readings. Needs no `&mut`: the import runs it beside the next batch's decoding. Hand the
     /// result to the batch's commit with [`Commit::add`].
+    ///
+    /// A year with few rows (those held over included) is held over to the next batch
+    /// instead, within a bound ([`Store::hold_rows`]): an export whose
+    /// batches each hold a few activities of many years would otherwise write many small
+    /// parts, and a part's fixed cost (a file, a compressor per column) was a tenth of a 1 GB
+    /// import's time.
     pub fn write_batch(&self, batch: Batch) -> Result<Written> {
-        let Batch { commit_id, name, samples, wellness } = batch;
+        let Batch { commit_id, name, samples, held, may_hold, wellness } = batch;
         let mut staged = Vec::new();
         // One part per UTC start year for the samples.
-        let mut by_year: BTreeMap<i32, Vec<(&str, &restday_model::Samples)>> = BTreeMap::new();
-        for (id, start_ms, s) in &samples {
-            by_year.entry(year_of(*start_ms)).or_default().push((id.as_str(), s));
+        let mut by_year: BTreeMap<i32, Vec<&ActivitySamples>> = BTreeMap::new();
+        for a in held.iter().chain(&samples) {
+            by_year.entry(year_of(a.1)).or_default().push(a);
         }
+        let rows = |acts: &Vec<&ActivitySamples>| acts.iter().map(|a| a.2.len()).sum::<usize>();
+        let mut hold: HashSet<i32> = HashSet::new();
+        if may_hold {
+            let mut small: Vec<(usize, i32)> = by_year
+                .iter()
+                .map(|(&year, acts)| (rows(acts), year))
+                .filter(|&(n, _)| n < self.part_rows)
+                .collect();
+            // The smallest are held, up to the bound; the larger are written.
+            small.sort_unstable();
+            let mut total = 0;
+            for (n, year) in small {
+                total += n;
+                if total > self.held_rows {
+                    break;
+                }
+                hold.insert(year);
+            }
+        }
+        let by_year: Vec<(i32, Vec<(&str, &restday_model::Samples)>)> = by_year
+            .into_iter()
+            .filter(|(year, _)| !hold.contains(year))
+            .map(|(year, acts)| (year, acts.iter().map(|a| (a.0.as_str(), &a.2)).collect()))
+            .collect();
         // The year parts and the batch's figures are built and written in parallel: the
         // writes are many and small.
-        let year_part = |(year, rows): (&i32, &Vec<(&str, &restday_model::Samples)>)| {
+        let year_part = |(year, rows): &(i32, Vec<(&str, &restday_model::Samples)>)| {
             let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
             let pending = pending_name(&path);
             let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
@@ -568,7 +648,15 @@ impl Store {
             staged.push(r?);
         }
         drop(by_year);
-        drop(samples);
+        let kept: Vec<ActivitySamples> = held
+            .into_iter()
+            .chain(samples)
+            .filter(|a| hold.contains(&year_of(a.1)))
+            .map(|mut a| {
+                a.2.shrink_to_fit();
+                a
+            })
+            .collect();
         // One for the readings.
         if !wellness.is_empty() {
             let path = self.dir.join(WELLNESS_READINGS).join(&name);
@@ -576,7 +664,7 @@ impl Store {
             write_atomic(&pending, |out| tables::write_wellness(&wellness, commit_id, out))?;
             staged.push(Staged { pending, path, ids: HashSet::new() });
         }
-        Ok(Written(staged))
+        Ok(Written { staged, held: kept })
     }
 
     /// Writes one commit. See the crate docs for the order that makes it atomic.

@@ -2,7 +2,7 @@
 //! Polars data frames. `docs/tables.md` documents these columns for the people who read them.
 
 use polars::prelude::*;
-use polars_arrow::array::PrimitiveArray;
+use polars_arrow::array::{Array, PrimitiveArray};
 use polars_parquet::write::Encoding;
 use restday_model::{Activity, LedgerRow, Outcome, SampleColumn, Samples, WellnessRow};
 
@@ -99,18 +99,30 @@ pub fn write_samples<W: std::io::Write>(rows: &[(&str, &Samples)], out: W) -> Po
     let ts = A::Timestamp(polars_arrow::datatypes::TimeUnit::Millisecond, Some("UTC".into()));
     let (f, i) = (&A::Float64, &A::Int32);
     let (plain, dict) = (Encoding::Plain, Encoding::RleDictionary);
+    // Each column is copied out of the samples only when its turn to be encoded comes, so a
+    // part holds a copy of the columns being encoded, not of all of them.
+    type Later<'a> = Box<dyn FnOnce() -> PolarsResult<Box<dyn Array>> + Send + 'a>;
+    fn col<'a, T: polars_arrow::types::NativeType + Default>(
+        rows: &'a [(&str, &Samples)],
+        n: usize,
+        dtype: &'a polars_arrow::datatypes::ArrowDataType,
+        get: fn(&Samples) -> &SampleColumn<T>,
+    ) -> Later<'a> {
+        Box::new(move || Ok(array(rows, n, dtype, get)))
+    }
+    let ids: Later<'_> = Box::new(move || ids_by_key(PrimitiveArray::from_vec(keys), rows));
     let columns = vec![
-        (ids_by_key(PrimitiveArray::from_vec(keys), rows)?, dict, true),
-        (array(rows, n, &ts, |s| &s.time_ms), Encoding::DeltaBinaryPacked, true),
-        (array(rows, n, i, |s| &s.heart_rate), dict, true),
-        (array(rows, n, f, |s| &s.distance_m), plain, false),
-        (array(rows, n, f, |s| &s.speed_m_s), plain, false),
-        (array(rows, n, f, |s| &s.altitude_m), plain, false),
-        (array(rows, n, f, |s| &s.latitude), plain, false),
-        (array(rows, n, f, |s| &s.longitude), plain, false),
-        (array(rows, n, i, |s| &s.cadence), dict, false),
-        (array(rows, n, i, |s| &s.power), dict, false),
-        (array(rows, n, f, |s| &s.temperature_c), plain, false),
+        (ids, dict, true),
+        (col(rows, n, &ts, |s| &s.time_ms), Encoding::DeltaBinaryPacked, true),
+        (col(rows, n, i, |s| &s.heart_rate), dict, true),
+        (col(rows, n, f, |s| &s.distance_m), plain, false),
+        (col(rows, n, f, |s| &s.speed_m_s), plain, false),
+        (col(rows, n, f, |s| &s.altitude_m), plain, false),
+        (col(rows, n, f, |s| &s.latitude), plain, false),
+        (col(rows, n, f, |s| &s.longitude), plain, false),
+        (col(rows, n, i, |s| &s.cadence), dict, false),
+        (col(rows, n, i, |s| &s.power), dict, false),
+        (col(rows, n, f, |s| &s.temperature_c), plain, false),
     ];
     write_part(out, samples_frame(&[])?.schema(), columns, n)
 }
@@ -143,7 +155,7 @@ pub fn write_figures<W: std::io::Write>(
         let array = series.to_arrow(0, CompatLevel::newest());
         columns.push((array, encoding, c.name().as_str() == "heart_rate"));
     }
-    write_part(out, &schema, columns, figures.height())
+    write_part(out, &schema, ready(columns), figures.height())
 }
 
 /// A string column of activity ids as a dictionary: the ids of `rows`, and each row's key (its
@@ -151,17 +163,14 @@ pub fn write_figures<W: std::io::Write>(
 fn ids_by_key(
     keys: PrimitiveArray<u32>,
     rows: &[(&str, &Samples)],
-) -> PolarsResult<Box<dyn polars_arrow::array::Array>> {
+) -> PolarsResult<Box<dyn Array>> {
     let ids: Vec<&str> = rows.iter().map(|(id, _)| *id).collect();
     dictionary(keys, &ids)
 }
 
 /// A string column as a dictionary: `values`, and each row's key into them. A key past the end
 /// is an error.
-fn dictionary(
-    keys: PrimitiveArray<u32>,
-    values: &[&str],
-) -> PolarsResult<Box<dyn polars_arrow::array::Array>> {
+fn dictionary(keys: PrimitiveArray<u32>, values: &[&str]) -> PolarsResult<Box<dyn Array>> {
     use polars_arrow::array::{DictionaryArray, Utf8ViewArray};
     use polars_arrow::datatypes::{ArrowDataType, IntegerType};
     if let Some(k) = keys.non_null_values_iter().max()
@@ -224,10 +233,12 @@ fn keys_of<'a, R, V: Copy + 'a>(
 /// (null counts are always written). A dictionary array goes out as dictionary pages under the
 /// schema's plain type, so readers see an ordinary column, as from Polars' own writer (whose
 /// path this is, one level down: it picks each column's encoding by trying a dictionary first).
-fn write_part<W: std::io::Write>(
+///
+/// A column's array is made by its function when the column is encoded.
+fn write_part<W: std::io::Write, F: FnOnce() -> PolarsResult<Box<dyn Array>> + Send>(
     out: W,
     schema: &Schema,
-    columns: Vec<(Box<dyn polars_arrow::array::Array>, Encoding, bool)>,
+    columns: Vec<(F, Encoding, bool)>,
     n: usize,
 ) -> PolarsResult<()> {
     use polars_parquet::write::{
@@ -259,7 +270,7 @@ fn write_part<W: std::io::Write>(
         .zip(columns)
         .map(|(field, (array, encoding, min_max))| {
             let options = if min_max { options } else { counts_only };
-            array_to_columns(array, to_parquet_type(&field)?, options, &[encoding])?
+            array_to_columns(array()?, to_parquet_type(&field)?, options, &[encoding])?
                 .into_iter()
                 .map(|pages| {
                     pages
@@ -282,6 +293,17 @@ fn write_part<W: std::io::Write>(
     Ok(())
 }
 
+/// Columns whose arrays are made already, for [`write_part`].
+#[allow(clippy::type_complexity)]
+fn ready(
+    columns: Vec<(Box<dyn Array>, Encoding, bool)>,
+) -> Vec<(impl FnOnce() -> PolarsResult<Box<dyn Array>> + Send, Encoding, bool)> {
+    columns
+        .into_iter()
+        .map(|(array, encoding, min_max)| (move || Ok(array), encoding, min_max))
+        .collect()
+}
+
 /// One sample column of every activity in `rows` as an Arrow array of type `dtype`: the
 /// activities' value buffers and validity bitmaps one after the other (no bitmap when nothing
 /// is missing).
@@ -290,7 +312,7 @@ fn array<T: polars_arrow::types::NativeType + Default>(
     n: usize,
     dtype: &polars_arrow::datatypes::ArrowDataType,
     get: impl Fn(&Samples) -> &SampleColumn<T>,
-) -> Box<dyn polars_arrow::array::Array> {
+) -> Box<dyn Array> {
     let (values, validity) = buffers(rows, n, get);
     Box::new(PrimitiveArray::new(dtype.clone(), values.into(), validity))
 }
@@ -475,10 +497,10 @@ pub fn write_wellness<W: std::io::Write>(
     use polars_arrow::datatypes::{ArrowDataType as A, TimeUnit};
     let n = rows.len();
     let ts = A::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
-    let prim = |dtype: &A, values: Vec<i64>| -> Box<dyn polars_arrow::array::Array> {
+    let prim = |dtype: &A, values: Vec<i64>| -> Box<dyn Array> {
         Box::new(PrimitiveArray::new(dtype.clone(), values.into(), None))
     };
-    let optional = |dtype: A, values: Vec<Option<i64>>| -> Box<dyn polars_arrow::array::Array> {
+    let optional = |dtype: A, values: Vec<Option<i64>>| -> Box<dyn Array> {
         Box::new(PrimitiveArray::<i64>::from(values).to(dtype))
     };
     let days: Vec<Option<i32>> = rows.iter().map(|r| r.row.day).collect();
@@ -508,7 +530,7 @@ pub fn write_wellness<W: std::io::Write>(
         (shared(|r| &r.source_path)?, dict, false),
         (prim(&A::Int64, vec![commit_id; n]), dict, false),
     ];
-    write_part(out, wellness_frame(&[], commit_id)?.schema(), columns, n)
+    write_part(out, wellness_frame(&[], commit_id)?.schema(), ready(columns), n)
 }
 
 /// `wellness_readings.parquet`: one row per wellness reading or daily value.
