@@ -193,7 +193,17 @@ fn incremental_loads_equal_a_full_computation() {
 #[test]
 fn loads_come_from_the_figures_the_import_wrote_not_from_the_samples() {
     let env = Env::new();
-    assert_eq!(env.import(&[&data("export")]).status.code(), Some(0));
+    // One file per batch: most batches' figures are written by the import's figures thread,
+    // the last batch's of each commit by the commit.
+    let out = env
+        .cmd()
+        .env("RESTDAY_BATCH_BYTES", "1")
+        .arg("import")
+        .arg(data("export"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(env.data_dir().join("hr_seconds").read_dir().unwrap().count() > 10);
     let dir = env.data_dir();
     let loads = |env: &Env| {
         let acts = env.table("activities.parquet");

@@ -17,7 +17,9 @@ use rayon::prelude::*;
 use restday_decode::{Content, Decoded, decode_within};
 use restday_model::{Format, LedgerRow, Outcome, activity_id};
 use restday_source::{Found, Kind, Limits, SourceFile, journal, strava, walk};
-use restday_store::{Batch, Commit, Store, StoreError, StoredActivity, StoredWellness};
+use restday_store::{
+    Batch, Commit, Figures, Store, StoreError, StoredActivity, StoredWellness, Written,
+};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -212,6 +214,12 @@ struct Run<'a> {
     /// The last batch's samples, taken out of the open commit, to be written while the next
     /// batch is hashed and decoded.
     in_flight: Option<Batch>,
+    /// Batches' figures go to a thread of their own and come back written, so that Polars'
+    /// work on one batch overlaps the next batches instead of holding them up.
+    figures: Option<std::sync::mpsc::SyncSender<Figures>>,
+    figures_done: std::sync::mpsc::Receiver<Result<Written, StoreError>>,
+    /// Figures sent and not back yet.
+    figures_out: usize,
     commit_batches: usize,
     commit_share: Option<f64>,
 }
@@ -258,6 +266,9 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         });
     }
     let ledger_paths = store.ledger().iter().map(|r| (r.path.clone(), r.hash.clone())).collect();
+    // At most two batches' figures wait for the thread: past that the import waits for it.
+    let (figures_tx, figures_rx) = std::sync::mpsc::sync_channel::<Figures>(2);
+    let (figures_done_tx, figures_done) = std::sync::mpsc::channel();
     let mut run = Run {
         store,
         progress,
@@ -269,6 +280,9 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         summary: Summary::default(),
         open: None,
         in_flight: None,
+        figures: Some(figures_tx),
+        figures_done,
+        figures_out: 0,
         commit_batches: opts.commit_batches.max(1),
         commit_share: opts.commit_share,
     };
@@ -320,6 +334,18 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
             result = Err(StoreError::Io { path: opts.data_dir.clone(), source });
             return;
         }
+        let figures =
+            std::thread::Builder::new().name("figures".into()).spawn_scoped(scope, move || {
+                for f in figures_rx {
+                    if figures_done_tx.send(f.write()).is_err() {
+                        break;
+                    }
+                }
+            });
+        if figures.is_err() {
+            // The figures are computed by each commit instead.
+            run.figures = None;
+        }
         for batch in rx {
             if result.is_ok() {
                 result = run.batch(batch, opts.decode_timeout);
@@ -328,6 +354,14 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
                 }
             }
         }
+        if let Some((commit_id, mut commit, batches)) = run.open.take() {
+            if result.is_ok() {
+                result = run.figures_back(&mut commit, true);
+            }
+            run.open = Some((commit_id, commit, batches));
+        }
+        // The figures thread ends.
+        run.figures = None;
     });
     result?;
     if let Some((commit_id, mut commit, _)) = run.open.take() {
@@ -413,9 +447,18 @@ impl Run<'_> {
         let in_flight = self.in_flight.take();
         let (written, results) =
             rayon::join(|| in_flight.map(|b| store.write_batch(b)).transpose(), hash_and_decode);
-        if let Some(written) = written? {
+        if let Some(mut written) = written? {
+            if let Some(figures) = written.take_figures() {
+                match self.figures.as_ref().map(|tx| tx.send(figures)) {
+                    Some(Ok(())) => self.figures_out += 1,
+                    // No thread: the commit computes them.
+                    Some(Err(std::sync::mpsc::SendError(figures))) => commit.add(figures.write()?),
+                    None => unreachable!("a batch's figures are taken only with a thread"),
+                }
+            }
             commit.add(written);
         }
+        self.figures_back(&mut commit, false)?;
 
         let mut labels_changed = false;
         for (found, work, size) in results {
@@ -558,7 +601,9 @@ impl Run<'_> {
             commit.ledger.len() as f64 >= share * self.store.ledger().len() as f64
         });
         if batches + 1 >= self.commit_batches && big_enough {
-            // The commit writes what is not staged yet itself.
+            // The commit writes what is not staged yet itself, once every figure part of its
+            // batches is back.
+            self.figures_back(&mut commit, true)?;
             commit.labels = self.labels.clone();
             self.store.commit(commit_id, commit)
         } else {
@@ -566,6 +611,31 @@ impl Run<'_> {
             self.open = Some((commit_id, commit, batches + 1));
             Ok(())
         }
+    }
+
+    /// Adds the figure parts the figures thread has written to `commit`: those done, or with
+    /// `wait` all that were sent.
+    fn figures_back(&mut self, commit: &mut Commit, wait: bool) -> Result<(), StoreError> {
+        while self.figures_out > 0 {
+            let done = if wait {
+                self.figures_done.recv().ok()
+            } else {
+                match self.figures_done.try_recv() {
+                    Ok(done) => Some(done),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(()),
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+                }
+            };
+            let Some(done) = done else {
+                return Err(StoreError::Io {
+                    path: self.store.dir().join(restday_store::HR_SECONDS),
+                    source: std::io::Error::other("the figures thread stopped"),
+                });
+            };
+            self.figures_out -= 1;
+            commit.add(done?);
+        }
+        Ok(())
     }
 
     /// Turns one decoded file into its ledger row, and its activities and wellness into the

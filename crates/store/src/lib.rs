@@ -183,6 +183,8 @@ pub struct Commit {
     staged: Vec<Staged>,
     /// Sample rows a written batch held over for the next (too few for a part of their year).
     held: Vec<ActivitySamples>,
+    /// Figures of written batches not computed yet.
+    figures: Vec<Figures>,
     /// Batches staged so far, which numbers the next batch's parts.
     batches: usize,
 }
@@ -212,14 +214,50 @@ pub struct Batch {
 pub struct Written {
     staged: Vec<Staged>,
     held: Vec<ActivitySamples>,
+    figures: Option<Figures>,
+}
+
+impl Written {
+    /// The batch's figures, to compute and write apart ([`Figures::write`]) and add to the
+    /// commit when done. Left in, the commit computes them when it is written.
+    pub fn take_figures(&mut self) -> Option<Figures> {
+        self.figures.take()
+    }
+}
+
+/// The per-activity figures of a batch's samples ([`Store::summarize_samples_with`]), to be
+/// computed and written as a pending part apart from the samples: the import does it on a
+/// thread of its own, so that Polars' work on one batch does not hold up the next. Only the
+/// columns the figures read are kept.
+pub struct Figures {
+    path: PathBuf,
+    summarize: Summarize,
+    hr: DataFrame,
+    ids: Vec<String>,
+}
+
+impl Figures {
+    /// Computes the figures and writes their pending part, for the batch's commit
+    /// ([`Commit::add`]).
+    pub fn write(self) -> Result<Written> {
+        let Figures { path, summarize, hr, ids } = self;
+        let pending = pending_name(&path);
+        let figures = summarize(hr).map_err(pq_err(&path))?;
+        let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+        write_atomic(&pending, |out| tables::write_figures(&figures, &names, out))?;
+        let staged = Staged { pending, path, ids: ids.into_iter().collect() };
+        Ok(Written { staged: vec![staged], held: Vec::new(), figures: None })
+    }
 }
 
 impl Commit {
     /// Adds a written batch's parts to this commit, which makes them visible when it is
-    /// written, and the rows it held over, which the next batch writes.
+    /// written, the rows it held over, which the next batch writes, and its figures if they
+    /// were not taken out, which the commit computes.
     pub fn add(&mut self, written: Written) {
         self.staged.extend(written.staged);
         self.held.extend(written.held);
+        self.figures.extend(written.figures);
     }
 }
 
@@ -614,8 +652,7 @@ impl Store {
             .filter(|(year, _)| !hold.contains(year))
             .map(|(year, acts)| (year, acts.iter().map(|a| (a.0.as_str(), &a.2)).collect()))
             .collect();
-        // The year parts and the batch's figures are built and written in parallel: the
-        // writes are many and small.
+        // The year parts are built and written in parallel: the writes are many and small.
         let year_part = |(year, rows): &(i32, Vec<(&str, &restday_model::Samples)>)| {
             let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
             let pending = pending_name(&path);
@@ -624,27 +661,22 @@ impl Store {
             Ok(Staged { pending, path, ids })
         };
         // The figures of the whole batch at once (a call per year part cost more in Polars'
-        // planning than in the work), from the only columns they read.
-        let figures = || -> Result<Option<Staged>> {
-            let Some(summarize) = self.summarize.filter(|_| !samples.is_empty()) else {
-                return Ok(None);
-            };
-            let path = self.dir.join(HR_SECONDS).join(&name);
-            let pending = pending_name(&path);
-            let rows: Vec<(&str, &restday_model::Samples)> =
-                samples.iter().map(|(id, _, s)| (id.as_str(), s)).collect();
-            let hr = tables::keyed_heart_rate_frame(&rows).map_err(pq_err(&path))?;
-            let figures = summarize(hr).map_err(pq_err(&path))?;
-            write_atomic(&pending, |out| tables::write_figures(&figures, &rows, out))?;
-            let ids = rows.iter().map(|(id, _)| id.to_string()).collect();
-            Ok(Some(Staged { pending, path, ids }))
+        // planning than in the work), from the only columns they read: computed and written
+        // apart (see [`Figures`]).
+        let figures = match self.summarize.filter(|_| !samples.is_empty()) {
+            Some(summarize) => {
+                let path = self.dir.join(HR_SECONDS).join(&name);
+                let rows: Vec<(&str, &restday_model::Samples)> =
+                    samples.iter().map(|(id, _, s)| (id.as_str(), s)).collect();
+                let hr = tables::keyed_heart_rate_frame(&rows).map_err(pq_err(&path))?;
+                let ids = samples.iter().map(|(id, _, _)| id.clone()).collect();
+                Some(Figures { path, summarize, hr, ids })
+            }
+            None => None,
         };
-        let (years, figures) = rayon::join(
-            || by_year.par_iter().map(year_part).collect::<Vec<Result<Staged>>>(),
-            figures,
-        );
+        let years: Vec<Result<Staged>> = by_year.par_iter().map(year_part).collect();
         // A part written before another failed stays pending: the next open removes it.
-        for r in years.into_iter().chain(figures.transpose()) {
+        for r in years {
             staged.push(r?);
         }
         drop(by_year);
@@ -664,7 +696,7 @@ impl Store {
             write_atomic(&pending, |out| tables::write_wellness(&wellness, commit_id, out))?;
             staged.push(Staged { pending, path, ids: HashSet::new() });
         }
-        Ok(Written { staged, held: kept })
+        Ok(Written { staged, held: kept, figures })
     }
 
     /// Writes one commit. See the crate docs for the order that makes it atomic.
@@ -672,6 +704,9 @@ impl Store {
         // 1. Samples and readings not staged yet, as pending parts; then the samples of
         // activities replaced before the commit leave the staged parts.
         self.stage(commit_id, &mut c)?;
+        for figures in std::mem::take(&mut c.figures) {
+            c.add(figures.write()?);
+        }
         let parts = std::mem::take(&mut c.staged);
         if !c.dropped.is_empty() {
             let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();

@@ -129,12 +129,12 @@ pub fn write_samples<W: std::io::Write>(rows: &[(&str, &Samples)], out: W) -> Po
 
 /// Writes the per-activity figures that a [`crate::Summarize`] function made from
 /// [`keyed_heart_rate_frame`]`(rows)` (keyed by [`ACTIVITY_KEY`]) as one Parquet file, with
-/// `activity_id` in the key's place: a dictionary of the ids of `rows` and the keys, so no
+/// `activity_id` in the key's place: a dictionary of `ids` (those of `rows`) and the keys, so no
 /// string is made per row. Integer columns are dictionary-encoded, the others plain; minimum
 /// and maximum for the id and the heart rate.
 pub fn write_figures<W: std::io::Write>(
     figures: &DataFrame,
-    rows: &[(&str, &Samples)],
+    ids: &[&str],
     out: W,
 ) -> PolarsResult<()> {
     let mut schema = Schema::with_capacity(figures.width());
@@ -146,7 +146,7 @@ pub fn write_figures<W: std::io::Write>(
             let keys = keys.u32()?.downcast_iter().next().cloned();
             let keys = keys.unwrap_or_else(|| PrimitiveArray::from_vec(vec![]));
             schema.insert("activity_id".into(), DataType::String);
-            columns.push((ids_by_key(keys, rows)?, Encoding::RleDictionary, true));
+            columns.push((dictionary(keys, ids)?, Encoding::RleDictionary, true));
             continue;
         }
         let integer = c.dtype().is_integer();
@@ -798,8 +798,9 @@ mod tests {
             ],
         )
         .unwrap();
+        let ids = ["a-0", "b-0"];
         let mut bytes = Vec::new();
-        write_figures(&figures, &rows, &mut bytes).unwrap();
+        write_figures(&figures, &ids, &mut bytes).unwrap();
         let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
         assert_eq!(back.get_column_names(), ["activity_id", "heart_rate", "seconds"]);
         assert_eq!(
@@ -810,7 +811,7 @@ mod tests {
         assert_eq!(f64s(&back, "seconds").unwrap(), [3.0, 1.0, 2.0].map(Some).to_vec());
         // A key with no activity behind it is an error, not a wrong id.
         let stray = DataFrame::new(1, vec![Column::new(ACTIVITY_KEY.into(), [2u32])]).unwrap();
-        assert!(write_figures(&stray, &rows, &mut Vec::new()).is_err());
+        assert!(write_figures(&stray, &ids, &mut Vec::new()).is_err());
     }
 
     #[test]
