@@ -220,6 +220,8 @@ struct Run<'a> {
     figures_done: std::sync::mpsc::Receiver<Result<Written, StoreError>>,
     /// Figures sent and not back yet.
     figures_out: usize,
+    /// The open commit has all its batches: it is written once the last is.
+    full: bool,
     commit_batches: usize,
     commit_share: Option<f64>,
 }
@@ -283,6 +285,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         figures: Some(figures_tx),
         figures_done,
         figures_out: 0,
+        full: false,
         commit_batches: opts.commit_batches.max(1),
         commit_share: opts.commit_share,
     };
@@ -384,17 +387,6 @@ impl Run<'_> {
         if batch.is_empty() {
             return Ok(());
         }
-        let (commit_id, mut commit, batches) =
-            self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
-        let before = (
-            commit.ledger.len(),
-            commit.fingerprints.len(),
-            commit.archives.len(),
-            commit.activities.len(),
-        );
-        let seen_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(commit_id, |d| d.as_millis() as i64);
         // Hash and decode in parallel; files the ledger knows are not decoded.
         let known = &self.hashes;
         let progress = self.progress;
@@ -447,6 +439,8 @@ impl Run<'_> {
         let in_flight = self.in_flight.take();
         let (written, results) =
             rayon::join(|| in_flight.map(|b| store.write_batch(b)).transpose(), hash_and_decode);
+        let (mut commit_id, mut commit, mut batches) =
+            self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
         if let Some(mut written) = written? {
             if let Some(figures) = written.take_figures() {
                 match self.figures.as_ref().map(|tx| tx.send(figures)) {
@@ -459,6 +453,24 @@ impl Run<'_> {
             commit.add(written);
         }
         self.figures_back(&mut commit, false)?;
+        if self.full {
+            // The last batch is written: the commit is, once every figure part of its batches
+            // is back. This batch starts the next.
+            self.full = false;
+            self.figures_back(&mut commit, true)?;
+            commit.labels = self.labels.clone();
+            self.store.commit(commit_id, commit)?;
+            (commit_id, commit, batches) = (self.store.next_commit_id(), Commit::default(), 0);
+        }
+        let before = (
+            commit.ledger.len(),
+            commit.fingerprints.len(),
+            commit.archives.len(),
+            commit.activities.len(),
+        );
+        let seen_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(commit_id, |d| d.as_millis() as i64);
 
         let mut labels_changed = false;
         for (found, work, size) in results {
@@ -600,17 +612,12 @@ impl Run<'_> {
         let big_enough = self.commit_share.is_none_or(|share| {
             commit.ledger.len() as f64 >= share * self.store.ledger().len() as f64
         });
-        if batches + 1 >= self.commit_batches && big_enough {
-            // The commit writes what is not staged yet itself, once every figure part of its
-            // batches is back.
-            self.figures_back(&mut commit, true)?;
-            commit.labels = self.labels.clone();
-            self.store.commit(commit_id, commit)
-        } else {
-            self.in_flight = Some(self.store.take_batch(commit_id, &mut commit));
-            self.open = Some((commit_id, commit, batches + 1));
-            Ok(())
-        }
+        // The commit is full: it is written after its last batch, which is written beside the
+        // next batch's decoding like the others (or by the commit at the import's end).
+        self.full = batches + 1 >= self.commit_batches && big_enough;
+        self.in_flight = Some(self.store.take_batch(commit_id, &mut commit));
+        self.open = Some((commit_id, commit, batches + 1));
+        Ok(())
     }
 
     /// Adds the figure parts the figures thread has written to `commit`: those done, or with
