@@ -18,7 +18,7 @@ use restday_decode::{Content, Decoded, decode_within};
 use restday_model::{Format, LedgerRow, Outcome, activity_id};
 use restday_source::{Found, Kind, Limits, SourceFile, journal, strava, walk};
 use restday_store::{
-    Batch, Commit, Figures, Store, StoreError, StoredActivity, StoredWellness, Written,
+    Batch, Commit, Figures, FiguresPart, Store, StoreError, StoredActivity, StoredWellness, Written,
 };
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -214,12 +214,13 @@ struct Run<'a> {
     /// The last batch's samples, taken out of the open commit, to be written while the next
     /// batch is hashed and decoded.
     in_flight: Option<Batch>,
-    /// Batches' figures go to a thread of their own and come back written, so that Polars'
-    /// work on one batch overlaps the next batches instead of holding them up.
-    figures: Option<std::sync::mpsc::SyncSender<Figures>>,
-    figures_done: std::sync::mpsc::Receiver<Result<Written, StoreError>>,
-    /// Figures sent and not back yet.
-    figures_out: usize,
+    /// Batches' figures go to a thread of their own, which computes them as they come, so
+    /// that Polars' work on one batch overlaps the next batches instead of holding them up,
+    /// and writes a commit's as one part when asked.
+    figures: Option<std::sync::mpsc::SyncSender<ToFigures>>,
+    figures_done: std::sync::mpsc::Receiver<Result<Option<Written>, StoreError>>,
+    /// Figures sent since the last part was written.
+    figures_sent: bool,
     /// The open commit has all its batches: it is written once the last is.
     full: bool,
     commit_batches: usize,
@@ -232,6 +233,14 @@ enum Work {
     Known(String),
     Decoded(String, Result<Decoded, restday_decode::DecodeError>),
     Csv(String, Result<Sidecar, String>),
+}
+
+/// What the import tells its figures thread.
+enum ToFigures {
+    /// Compute a batch's figures and gather them with the commit's others.
+    Batch(Figures),
+    /// Write the gathered figures as one pending part and send it back.
+    Write,
 }
 
 /// The CSV files an export or the athlete keeps beside the activity files.
@@ -269,7 +278,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
     }
     let ledger_paths = store.ledger().iter().map(|r| (r.path.clone(), r.hash.clone())).collect();
     // At most two batches' figures wait for the thread: past that the import waits for it.
-    let (figures_tx, figures_rx) = std::sync::mpsc::sync_channel::<Figures>(2);
+    let (figures_tx, figures_rx) = std::sync::mpsc::sync_channel::<ToFigures>(2);
     let (figures_done_tx, figures_done) = std::sync::mpsc::channel();
     let mut run = Run {
         store,
@@ -284,7 +293,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         in_flight: None,
         figures: Some(figures_tx),
         figures_done,
-        figures_out: 0,
+        figures_sent: false,
         full: false,
         commit_batches: opts.commit_batches.max(1),
         commit_share: opts.commit_share,
@@ -339,9 +348,26 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         }
         let figures =
             std::thread::Builder::new().name("figures".into()).spawn_scoped(scope, move || {
-                for f in figures_rx {
-                    if figures_done_tx.send(f.write()).is_err() {
-                        break;
+                let mut part: Result<Option<FiguresPart>, StoreError> = Ok(None);
+                for message in figures_rx {
+                    match message {
+                        ToFigures::Batch(figures) => {
+                            // After an error the rest is not computed: the commit fails.
+                            if let Ok(gathered) = &mut part {
+                                part = match (figures.compute(), gathered.take()) {
+                                    (Ok(f), None) => Ok(Some(f)),
+                                    (Ok(f), Some(mut p)) => p.append(f).map(|()| Some(p)),
+                                    (Err(e), _) => Err(e),
+                                };
+                            }
+                        }
+                        ToFigures::Write => {
+                            let done = std::mem::replace(&mut part, Ok(None))
+                                .and_then(|p| p.map(FiguresPart::write).transpose());
+                            if figures_done_tx.send(done).is_err() {
+                                break;
+                            }
+                        }
                     }
                 }
             });
@@ -357,9 +383,16 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
                 }
             }
         }
+        // The last batch is written here, so that its figures join the commit's others.
         if let Some((commit_id, mut commit, batches)) = run.open.take() {
             if result.is_ok() {
-                result = run.figures_back(&mut commit, true);
+                result = (|| {
+                    if let Some(batch) = run.in_flight.take() {
+                        let written = run.store.write_batch(batch)?;
+                        run.add_written(written, &mut commit);
+                    }
+                    run.figures_back(&mut commit)
+                })();
             }
             run.open = Some((commit_id, commit, batches));
         }
@@ -441,23 +474,14 @@ impl Run<'_> {
             rayon::join(|| in_flight.map(|b| store.write_batch(b)).transpose(), hash_and_decode);
         let (mut commit_id, mut commit, mut batches) =
             self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
-        if let Some(mut written) = written? {
-            if let Some(figures) = written.take_figures() {
-                match self.figures.as_ref().map(|tx| tx.send(figures)) {
-                    Some(Ok(())) => self.figures_out += 1,
-                    // No thread: the commit computes them.
-                    Some(Err(std::sync::mpsc::SendError(figures))) => commit.add(figures.write()?),
-                    None => unreachable!("a batch's figures are taken only with a thread"),
-                }
-            }
-            commit.add(written);
+        if let Some(written) = written? {
+            self.add_written(written, &mut commit);
         }
-        self.figures_back(&mut commit, false)?;
         if self.full {
             // The last batch is written: the commit is, once every figure part of its batches
             // is back. This batch starts the next.
             self.full = false;
-            self.figures_back(&mut commit, true)?;
+            self.figures_back(&mut commit)?;
             commit.labels = self.labels.clone();
             self.store.commit(commit_id, commit)?;
             (commit_id, commit, batches) = (self.store.next_commit_id(), Commit::default(), 0);
@@ -620,27 +644,37 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Adds the figure parts the figures thread has written to `commit`: those done, or with
-    /// `wait` all that were sent.
-    fn figures_back(&mut self, commit: &mut Commit, wait: bool) -> Result<(), StoreError> {
-        while self.figures_out > 0 {
-            let done = if wait {
-                self.figures_done.recv().ok()
-            } else {
-                match self.figures_done.try_recv() {
-                    Ok(done) => Some(done),
-                    Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(()),
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+    /// Adds a written batch to its commit, and sends its figures to the figures thread.
+    fn add_written(&mut self, mut written: Written, commit: &mut Commit) {
+        if let Some(tx) = &self.figures
+            && let Some(figures) = written.take_figures()
+        {
+            match tx.send(ToFigures::Batch(figures)) {
+                Ok(()) => self.figures_sent = true,
+                // No thread: the commit computes them.
+                Err(std::sync::mpsc::SendError(ToFigures::Batch(figures))) => {
+                    commit.add_figures(figures)
                 }
-            };
-            let Some(done) = done else {
-                return Err(StoreError::Io {
-                    path: self.store.dir().join(restday_store::HR_SECONDS),
-                    source: std::io::Error::other("the figures thread stopped"),
-                });
-            };
-            self.figures_out -= 1;
-            commit.add(done?);
+                Err(_) => unreachable!("a batch's figures were sent"),
+            }
+        }
+        commit.add(written);
+    }
+
+    /// Has the figures thread write the figures of `commit`'s batches as one pending part, and
+    /// adds it to the commit.
+    fn figures_back(&mut self, commit: &mut Commit) -> Result<(), StoreError> {
+        if !std::mem::take(&mut self.figures_sent) {
+            return Ok(());
+        }
+        let stopped = || StoreError::Io {
+            path: self.store.dir().join(restday_store::HR_SECONDS),
+            source: std::io::Error::other("the figures thread stopped"),
+        };
+        let tx = self.figures.as_ref().ok_or_else(stopped)?;
+        tx.send(ToFigures::Write).map_err(|_| stopped())?;
+        if let Some(written) = self.figures_done.recv().map_err(|_| stopped())?? {
+            commit.add(written);
         }
         Ok(())
     }

@@ -218,17 +218,18 @@ pub struct Written {
 }
 
 impl Written {
-    /// The batch's figures, to compute and write apart ([`Figures::write`]) and add to the
-    /// commit when done. Left in, the commit computes them when it is written.
+    /// The batch's figures, to compute apart ([`Figures::compute`]), gather over the commit's
+    /// batches and write as one part ([`FiguresPart::write`]), then add to the commit. Left in,
+    /// the commit does all that when it is written.
     pub fn take_figures(&mut self) -> Option<Figures> {
         self.figures.take()
     }
 }
 
 /// The per-activity figures of a batch's samples ([`Store::summarize_samples_with`]), to be
-/// computed and written as a pending part apart from the samples: the import does it on a
-/// thread of its own, so that Polars' work on one batch does not hold up the next. Only the
-/// columns the figures read are kept.
+/// computed apart from the samples: the import does it on a thread of its own, so that
+/// Polars' work on one batch does not hold up the next. Only the columns the figures read are
+/// kept.
 pub struct Figures {
     path: PathBuf,
     summarize: Summarize,
@@ -237,12 +238,47 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// Computes the figures and writes their pending part, for the batch's commit
-    /// ([`Commit::add`]).
-    pub fn write(self) -> Result<Written> {
+    /// The figures, keyed by each activity's place in the batch.
+    pub fn compute(self) -> Result<FiguresPart> {
         let Figures { path, summarize, hr, ids } = self;
-        let pending = pending_name(&path);
         let figures = summarize(hr).map_err(pq_err(&path))?;
+        Ok(FiguresPart { path, figures, ids })
+    }
+}
+
+/// Figures computed for one or more batches of a commit, written as one pending part: a part
+/// per batch made the metrics refresh after a 1 GB import read 172 small parts twice (0.8 s
+/// against 0.5 s from one).
+pub struct FiguresPart {
+    /// The first batch's part name.
+    path: PathBuf,
+    /// Keyed by [`tables::ACTIVITY_KEY`], each activity's place in `ids`.
+    figures: DataFrame,
+    ids: Vec<String>,
+}
+
+impl FiguresPart {
+    /// Appends a later batch's figures: its keys move past this part's activities.
+    pub fn append(&mut self, other: FiguresPart) -> Result<()> {
+        let offset = lit(self.ids.len() as u32);
+        let key = tables::ACTIVITY_KEY;
+        let moved = other
+            .figures
+            .lazy()
+            .with_column((col(key).cast(DataType::UInt32) + offset).alias(key))
+            .collect()
+            .and_then(|f| f.select(self.figures.get_column_names_owned()))
+            .map_err(pq_err(&other.path))?;
+        self.figures.vstack_mut(&moved).map_err(pq_err(&self.path))?;
+        self.ids.extend(other.ids);
+        Ok(())
+    }
+
+    /// Writes the pending part, for the commit ([`Commit::add`]).
+    pub fn write(self) -> Result<Written> {
+        let FiguresPart { path, mut figures, ids } = self;
+        figures.rechunk_mut();
+        let pending = pending_name(&path);
         let names: Vec<&str> = ids.iter().map(String::as_str).collect();
         write_atomic(&pending, |out| tables::write_figures(&figures, &names, out))?;
         let staged = Staged { pending, path, ids: ids.into_iter().collect() };
@@ -258,6 +294,11 @@ impl Commit {
         self.staged.extend(written.staged);
         self.held.extend(written.held);
         self.figures.extend(written.figures);
+    }
+
+    /// Hands back figures taken out of a written batch, for the commit to compute.
+    pub fn add_figures(&mut self, figures: Figures) {
+        self.figures.push(figures);
     }
 }
 
@@ -704,8 +745,16 @@ impl Store {
         // 1. Samples and readings not staged yet, as pending parts; then the samples of
         // activities replaced before the commit leave the staged parts.
         self.stage(commit_id, &mut c)?;
+        let mut part: Option<FiguresPart> = None;
         for figures in std::mem::take(&mut c.figures) {
-            c.add(figures.write()?);
+            let computed = figures.compute()?;
+            match part.as_mut() {
+                Some(p) => p.append(computed)?,
+                None => part = Some(computed),
+            }
+        }
+        if let Some(p) = part {
+            c.add(p.write()?);
         }
         let parts = std::mem::take(&mut c.staged);
         if !c.dropped.is_empty() {
