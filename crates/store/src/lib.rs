@@ -201,7 +201,7 @@ pub struct Batch {
     /// Every activity of the batch that has samples.
     samples: Vec<ActivitySamples>,
     /// Rows an earlier batch of the commit held over: written with this batch's rows of the
-    /// same year, their figures already written.
+    /// same year; their figures went with that batch.
     held: Vec<ActivitySamples>,
     /// Whether rows may be held over again: not when the commit is being written.
     may_hold: bool,
@@ -377,9 +377,10 @@ impl Store {
         Ok(store)
     }
 
-    /// Has [`Store::stage`] also write, beside each batch's sample parts, an [`HR_SECONDS`] part
-    /// made by `f` from the same samples (the import passes the metrics' figures, which the
-    /// store does not know), so the metrics need not read the samples again.
+    /// Has each written batch also give its figures for [`HR_SECONDS`], made by `f` from the
+    /// same samples ([`Figures`]; the import passes the metrics' figures, which the store does
+    /// not know), written as one part per commit, so the metrics need not read the samples
+    /// again.
     pub fn summarize_samples_with(&mut self, f: Summarize) {
         self.summarize = Some(f);
     }
@@ -652,9 +653,10 @@ impl Store {
         }
     }
 
-    /// Writes a batch's pending parts: a sample part per UTC start year, its figures, its
-    /// readings. Needs no `&mut`: the import runs it beside the next batch's decoding. Hand the
-    /// result to the batch's commit with [`Commit::add`].
+    /// Writes a batch's pending parts: a sample part per UTC start year and its readings; its
+    /// figures come back with them, to compute ([`Written::take_figures`]). Needs no `&mut`:
+    /// the import runs it beside the next batch's decoding. Hand the result to the batch's
+    /// commit with [`Commit::add`].
     ///
     /// A year with few rows (those held over included) is held over to the next batch
     /// instead, within a bound ([`Store::hold_rows`]): an export whose
