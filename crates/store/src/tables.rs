@@ -78,7 +78,7 @@ pub fn samples_frame(rows: &[(&str, &Samples)]) -> PolarsResult<DataFrame> {
 
 /// Writes the samples of `rows` as one Parquet file (one row group): the same columns and types
 /// as [`samples_frame`], written through Polars' Parquet writer one level down (see
-/// [`write_part`]) so that each column gets the encoding that suits it, without Polars'
+/// `write_part`) so that each column gets the encoding that suits it, without Polars'
 /// per-column trials:
 /// - `activity_id` as a dictionary of the part's activity ids and one small key per row (the
 ///   frame's way builds a string per row, estimates its cardinality and hashes every row into a
@@ -486,7 +486,7 @@ pub fn activities_from_frame(df: &DataFrame) -> PolarsResult<Vec<StoredActivity>
         .collect())
 }
 
-/// Writes `rows` as one wellness-readings part (see [`write_part`]): the columns and types of
+/// Writes `rows` as one wellness-readings part (see `write_part`): the columns and types of
 /// [`wellness_frame`], with `record`, `metric`, `file_hash` and `source_path` as dictionaries
 /// (a file's readings share them), so no string is made per reading.
 pub fn write_wellness<W: std::io::Write>(
