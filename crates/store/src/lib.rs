@@ -983,6 +983,55 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_holds_its_smallest_years_over_within_the_bound() {
+        let dir = std::env::temp_dir().join(format!("restday-hold-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut store = Store::open(&dir).unwrap();
+        // Years of fewer than 50 rows may be held, 25 rows at most. 2019 has 10 rows, 2020 20,
+        // 2021 100: 2021 is written; of the small ones, smallest first, 2019 is held (10) and
+        // 2020 would bring the held rows to 30, so it is written.
+        store.hold_rows(50, 25);
+        // 2019-06-01, 2020-06-01, 2021-06-01 UTC (`date -u -d 2019-06-01 +%s`...).
+        let days = [("a", 1_559_347_200_000i64, 10), ("b", 1_590_969_600_000, 20)];
+        let mut c = Commit::default();
+        for (id, start_ms, n) in days.into_iter().chain([("c", 1_622_505_600_000, 100)]) {
+            let mut samples = restday_model::Samples::default();
+            for i in 0..n {
+                samples.columns_mut().time_ms.push_value(start_ms + i * 1000);
+            }
+            samples.pad_columns();
+            let activity = restday_model::Activity { start_ms, ..Default::default() };
+            let stored = StoredActivity {
+                id: id.into(),
+                file_hash: id.into(),
+                source_path: id.into(),
+                format: "fit".into(),
+                activity,
+                sample_count: n,
+                commit_id: 1,
+            };
+            c.activities.push((stored, samples));
+        }
+        let batch = store.take_batch(1, &mut c);
+        c.add(store.write_batch(batch).unwrap());
+        let part =
+            |year: i32, name: &str| dir.join(SAMPLES).join(format!("year={year}")).join(name);
+        assert!(part(2020, "part-1.parquet.pending").exists());
+        assert!(part(2021, "part-1.parquet.pending").exists());
+        assert!(!dir.join(SAMPLES).join("year=2019").exists());
+        let held: Vec<(&str, usize)> = c.held.iter().map(|a| (a.0.as_str(), a.2.len())).collect();
+        assert_eq!(held, [("a", 10)]);
+        // The commit holds nothing over: 2019's rows go out with its own batch.
+        store.commit(1, c).unwrap();
+        let rows = |p: PathBuf| read_parquet(&p).unwrap().unwrap().height();
+        assert_eq!(rows(part(2019, "part-1-1.parquet")), 10);
+        assert_eq!(rows(part(2020, "part-1.parquet")), 20);
+        assert_eq!(rows(part(2021, "part-1.parquet")), 100);
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn part_names() {
         assert_eq!(part_commit("part-1764172800000.parquet"), Some(1_764_172_800_000));
         assert_eq!(part_commit("part-1764172800000-3.parquet"), Some(1_764_172_800_000));
