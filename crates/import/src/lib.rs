@@ -212,7 +212,7 @@ struct Run<'a> {
     /// The commit batches are staged into until it is written, and how many it holds.
     open: Option<(i64, Commit, usize)>,
     /// The last batch's samples, taken out of the open commit, to be written while the next
-    /// batch is hashed and decoded.
+    /// batch is decoded.
     in_flight: Option<Batch>,
     /// Batches' figures go to a thread of their own, which computes them as they come, so
     /// that Polars' work on one batch overlaps the next batches instead of holding them up,
@@ -317,24 +317,30 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
     // batches, one at a time, while this thread hashes, decodes and commits the previous one,
     // and writes the samples of the one before that as it decodes: at most four batches are in
     // memory (being filled, waiting, being decoded, being written).
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Found>>(1);
+    // The walk also hashes each file while its bytes are fresh in the cache, which takes the
+    // hashing off the two cores' busier work.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Found, String)>>(1);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut result = Ok(());
     std::thread::scope(|scope| {
         let (seen, stop) = (&seen, &stop);
         let spawned =
             std::thread::Builder::new().name("walk".into()).spawn_scoped(scope, move || {
-                let mut batch: Vec<Found> = Vec::new();
+                let mut batch: Vec<(Found, String)> = Vec::new();
                 let mut batch_bytes = 0usize;
                 walk(&opts.inputs, &opts.limits, seen, &mut |found| {
                     // After a failed commit the rest is not read.
                     if stop.load(std::sync::atomic::Ordering::Relaxed) {
                         return;
                     }
-                    if let Found::File(f) = &found {
-                        batch_bytes += f.bytes.len();
-                    }
-                    batch.push(found);
+                    let hash = match &found {
+                        Found::File(f) => {
+                            batch_bytes += f.bytes.len();
+                            content_hash(&f.bytes)
+                        }
+                        _ => String::new(),
+                    };
+                    batch.push((found, hash));
                     if batch_bytes >= opts.batch_bytes || batch.len() >= 4096 {
                         batch_bytes = 0;
                         let _ = tx.send(std::mem::take(&mut batch));
@@ -416,26 +422,24 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
 }
 
 impl Run<'_> {
-    fn batch(&mut self, batch: Vec<Found>, timeout: Duration) -> Result<(), StoreError> {
+    fn batch(&mut self, batch: Vec<(Found, String)>, timeout: Duration) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
-        // Hash and decode in parallel; files the ledger knows are not decoded.
+        // Decode in parallel only the first copy of each content the ledger does not know (the
+        // walk hashed them); the bytes move into the decode, so a batch is held once.
         let known = &self.hashes;
         let progress = self.progress;
-        // Hash in parallel, then decode in parallel only the first copy of each content the
-        // ledger does not know; the bytes move into the decode, so a batch is held once.
-        let hash_and_decode = || {
+        let decode_batch = || {
             let hashed: Vec<(Found, Vec<u8>, String)> = batch
-                .into_par_iter()
-                .map(|found| match found {
+                .into_iter()
+                .map(|(found, hash)| match found {
                     Found::File(mut f) => {
                         let bytes = std::mem::take(&mut f.bytes);
-                        let hash = content_hash(&bytes);
                         progress.file(&f.path, bytes.len() as u64);
                         (Found::File(f), bytes, hash)
                     }
-                    other => (other, Vec::new(), String::new()),
+                    other => (other, Vec::new(), hash),
                 })
                 .collect();
             let mut first_copy = HashSet::new();
@@ -471,7 +475,7 @@ impl Run<'_> {
         let store = &self.store;
         let in_flight = self.in_flight.take();
         let (written, results) =
-            rayon::join(|| in_flight.map(|b| store.write_batch(b)).transpose(), hash_and_decode);
+            rayon::join(|| in_flight.map(|b| store.write_batch(b)).transpose(), decode_batch);
         let (mut commit_id, mut commit, mut batches) =
             self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
         if let Some(written) = written? {
