@@ -313,12 +313,11 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         let key = (path.to_string(), fingerprint.to_string());
         fingerprints.contains(&key) || archives.contains(&key)
     };
-    // The walk (reading and decompressing) runs on its own thread and hands over bounded
-    // batches, one at a time, while this thread hashes, decodes and commits the previous one,
-    // and writes the samples of the one before that as it decodes: at most four batches are in
+    // The walk (reading, decompressing and hashing: a file is hashed while its bytes are fresh
+    // in the cache, off the busier workers) runs on its own thread and hands over bounded
+    // batches, one at a time, while this thread decodes and commits the previous one, and
+    // writes the samples of the one before that as it decodes: at most four batches are in
     // memory (being filled, waiting, being decoded, being written).
-    // The walk also hashes each file while its bytes are fresh in the cache, which takes the
-    // hashing off the two cores' busier work.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Found, String)>>(1);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut result = Ok(());
