@@ -214,13 +214,7 @@ struct Run<'a> {
     /// The last batch's samples, taken out of the open commit, to be written while the next
     /// batch is decoded.
     in_flight: Option<Batch>,
-    /// Batches' figures go to a thread of their own, which computes them as they come, so
-    /// that Polars' work on one batch overlaps the next batches instead of holding them up,
-    /// and writes a commit's as one part when asked.
-    figures: Option<std::sync::mpsc::SyncSender<ToFigures>>,
-    figures_done: std::sync::mpsc::Receiver<Result<Option<Written>, StoreError>>,
-    /// Figures sent since the last part was written.
-    figures_sent: bool,
+    figures: FiguresLink,
     /// The open commit has all its batches: it is written once the last is.
     full: bool,
     commit_batches: usize,
@@ -233,6 +227,54 @@ enum Work {
     Known(String),
     Decoded(String, Result<Decoded, restday_decode::DecodeError>),
     Csv(String, Result<Sidecar, String>),
+}
+
+/// The import's end of its figures thread: batches' figures go there, to be computed as they
+/// come, so that Polars' work on one batch overlaps the next batches instead of holding them
+/// up; a commit's come back written as one part when asked.
+struct FiguresLink {
+    /// `None` without a thread: each commit computes its figures.
+    tx: Option<std::sync::mpsc::SyncSender<ToFigures>>,
+    done: std::sync::mpsc::Receiver<Result<Option<Written>, StoreError>>,
+    /// Figures sent since the last part was written.
+    sent: bool,
+}
+
+impl FiguresLink {
+    /// Adds a written batch to its commit, and sends its figures to the figures thread.
+    fn add_written(&mut self, mut written: Written, commit: &mut Commit) {
+        if let Some(tx) = &self.tx
+            && let Some(figures) = written.take_figures()
+        {
+            match tx.send(ToFigures::Batch(figures)) {
+                Ok(()) => self.sent = true,
+                // No thread: the commit computes them.
+                Err(std::sync::mpsc::SendError(ToFigures::Batch(figures))) => {
+                    commit.add_figures(figures)
+                }
+                Err(_) => unreachable!("a batch's figures were sent"),
+            }
+        }
+        commit.add(written);
+    }
+
+    /// Has the figures thread write the figures of `commit`'s batches as one pending part, and
+    /// adds it to the commit. `dir`: the data folder, for the error.
+    fn back(&mut self, commit: &mut Commit, dir: &std::path::Path) -> Result<(), StoreError> {
+        if !std::mem::take(&mut self.sent) {
+            return Ok(());
+        }
+        let stopped = || StoreError::Io {
+            path: dir.join(restday_store::HR_SECONDS),
+            source: std::io::Error::other("the figures thread stopped"),
+        };
+        let tx = self.tx.as_ref().ok_or_else(stopped)?;
+        tx.send(ToFigures::Write).map_err(|_| stopped())?;
+        if let Some(written) = self.done.recv().map_err(|_| stopped())?? {
+            commit.add(written);
+        }
+        Ok(())
+    }
 }
 
 /// What the import tells its figures thread.
@@ -291,9 +333,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         summary: Summary::default(),
         open: None,
         in_flight: None,
-        figures: Some(figures_tx),
-        figures_done,
-        figures_sent: false,
+        figures: FiguresLink { tx: Some(figures_tx), done: figures_done, sent: false },
         full: false,
         commit_batches: opts.commit_batches.max(1),
         commit_share: opts.commit_share,
@@ -378,7 +418,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
             });
         if figures.is_err() {
             // The figures are computed by each commit instead.
-            run.figures = None;
+            run.figures.tx = None;
         }
         for batch in rx {
             if result.is_ok() {
@@ -394,15 +434,15 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
                 result = (|| {
                     if let Some(batch) = run.in_flight.take() {
                         let written = run.store.write_batch(batch)?;
-                        run.add_written(written, &mut commit);
+                        run.figures.add_written(written, &mut commit);
                     }
-                    run.figures_back(&mut commit)
+                    run.figures.back(&mut commit, run.store.dir())
                 })();
             }
             run.open = Some((commit_id, commit, batches));
         }
         // The figures thread ends.
-        run.figures = None;
+        run.figures.tx = None;
     });
     result?;
     if let Some((commit_id, mut commit, _)) = run.open.take() {
@@ -469,24 +509,30 @@ impl Run<'_> {
                 })
                 .collect::<Vec<(Found, Option<Work>, u64)>>()
         };
-        // The last batch's samples are written meanwhile: staging and decoding take turns on
-        // both cores instead of one waiting for the other.
-        let store = &self.store;
+        // The last batch's samples are written meanwhile, and after them the commit when that
+        // was its last batch (the decoding needs nothing the commit changes): writing and
+        // decoding take turns on both cores instead of one waiting for the other.
         let in_flight = self.in_flight.take();
-        let (written, results) =
-            rayon::join(|| in_flight.map(|b| store.write_batch(b)).transpose(), decode_batch);
         let (mut commit_id, mut commit, mut batches) =
             self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
-        if let Some(written) = written? {
-            self.add_written(written, &mut commit);
-        }
-        if self.full {
-            // The last batch is written: the commit is, once every figure part of its batches
-            // is back. This batch starts the next.
-            self.full = false;
-            self.figures_back(&mut commit)?;
+        let full = std::mem::take(&mut self.full);
+        let write = || -> Result<bool, StoreError> {
+            if let Some(batch) = in_flight {
+                let written = self.store.write_batch(batch)?;
+                self.figures.add_written(written, &mut commit);
+            }
+            if !full {
+                return Ok(false);
+            }
+            // Its last batch written, the commit is, once its figures part is back.
+            self.figures.back(&mut commit, self.store.dir())?;
             commit.labels = self.labels.clone();
-            self.store.commit(commit_id, commit)?;
+            self.store.commit(commit_id, std::mem::take(&mut commit))?;
+            Ok(true)
+        };
+        let (committed, results) = rayon::join(write, decode_batch);
+        if committed? {
+            // This batch starts the next commit.
             (commit_id, commit, batches) = (self.store.next_commit_id(), Commit::default(), 0);
         }
         let before = (
@@ -644,41 +690,6 @@ impl Run<'_> {
         self.full = batches + 1 >= self.commit_batches && big_enough;
         self.in_flight = Some(self.store.take_batch(commit_id, &mut commit));
         self.open = Some((commit_id, commit, batches + 1));
-        Ok(())
-    }
-
-    /// Adds a written batch to its commit, and sends its figures to the figures thread.
-    fn add_written(&mut self, mut written: Written, commit: &mut Commit) {
-        if let Some(tx) = &self.figures
-            && let Some(figures) = written.take_figures()
-        {
-            match tx.send(ToFigures::Batch(figures)) {
-                Ok(()) => self.figures_sent = true,
-                // No thread: the commit computes them.
-                Err(std::sync::mpsc::SendError(ToFigures::Batch(figures))) => {
-                    commit.add_figures(figures)
-                }
-                Err(_) => unreachable!("a batch's figures were sent"),
-            }
-        }
-        commit.add(written);
-    }
-
-    /// Has the figures thread write the figures of `commit`'s batches as one pending part, and
-    /// adds it to the commit.
-    fn figures_back(&mut self, commit: &mut Commit) -> Result<(), StoreError> {
-        if !std::mem::take(&mut self.figures_sent) {
-            return Ok(());
-        }
-        let stopped = || StoreError::Io {
-            path: self.store.dir().join(restday_store::HR_SECONDS),
-            source: std::io::Error::other("the figures thread stopped"),
-        };
-        let tx = self.figures.as_ref().ok_or_else(stopped)?;
-        tx.send(ToFigures::Write).map_err(|_| stopped())?;
-        if let Some(written) = self.figures_done.recv().map_err(|_| stopped())?? {
-            commit.add(written);
-        }
         Ok(())
     }
 
