@@ -99,30 +99,18 @@ pub fn write_samples<W: std::io::Write>(rows: &[(&str, &Samples)], out: W) -> Po
     let ts = A::Timestamp(polars_arrow::datatypes::TimeUnit::Millisecond, Some("UTC".into()));
     let (f, i) = (&A::Float64, &A::Int32);
     let (plain, dict) = (Encoding::Plain, Encoding::RleDictionary);
-    // Each column is copied out of the samples only when its turn to be encoded comes, so a
-    // part holds a copy of the columns being encoded, not of all of them.
-    type Later<'a> = Box<dyn FnOnce() -> PolarsResult<Box<dyn Array>> + Send + 'a>;
-    fn col<'a, T: polars_arrow::types::NativeType + Default>(
-        rows: &'a [(&str, &Samples)],
-        n: usize,
-        dtype: &'a polars_arrow::datatypes::ArrowDataType,
-        get: fn(&Samples) -> &SampleColumn<T>,
-    ) -> Later<'a> {
-        Box::new(move || Ok(array(rows, n, dtype, get)))
-    }
-    let ids: Later<'_> = Box::new(move || ids_by_key(PrimitiveArray::from_vec(keys), rows));
     let columns = vec![
-        (ids, dict, true),
-        (col(rows, n, &ts, |s| &s.time_ms), Encoding::DeltaBinaryPacked, true),
-        (col(rows, n, i, |s| &s.heart_rate), dict, true),
-        (col(rows, n, f, |s| &s.distance_m), plain, false),
-        (col(rows, n, f, |s| &s.speed_m_s), plain, false),
-        (col(rows, n, f, |s| &s.altitude_m), plain, false),
-        (col(rows, n, f, |s| &s.latitude), plain, false),
-        (col(rows, n, f, |s| &s.longitude), plain, false),
-        (col(rows, n, i, |s| &s.cadence), dict, false),
-        (col(rows, n, i, |s| &s.power), dict, false),
-        (col(rows, n, f, |s| &s.temperature_c), plain, false),
+        (ids_by_key(PrimitiveArray::from_vec(keys), rows)?, dict, true),
+        (array(rows, n, &ts, |s| &s.time_ms), Encoding::DeltaBinaryPacked, true),
+        (array(rows, n, i, |s| &s.heart_rate), dict, true),
+        (array(rows, n, f, |s| &s.distance_m), plain, false),
+        (array(rows, n, f, |s| &s.speed_m_s), plain, false),
+        (array(rows, n, f, |s| &s.altitude_m), plain, false),
+        (array(rows, n, f, |s| &s.latitude), plain, false),
+        (array(rows, n, f, |s| &s.longitude), plain, false),
+        (array(rows, n, i, |s| &s.cadence), dict, false),
+        (array(rows, n, i, |s| &s.power), dict, false),
+        (array(rows, n, f, |s| &s.temperature_c), plain, false),
     ];
     write_part(out, samples_frame(&[])?.schema(), columns, n)
 }
@@ -155,7 +143,7 @@ pub fn write_figures<W: std::io::Write>(
         let array = series.to_arrow(0, CompatLevel::newest());
         columns.push((array, encoding, c.name().as_str() == "heart_rate"));
     }
-    write_part(out, &schema, ready(columns), figures.height())
+    write_part(out, &schema, columns, figures.height())
 }
 
 /// A string column of activity ids as a dictionary: the ids of `rows`, and each row's key (its
@@ -233,12 +221,10 @@ fn keys_of<'a, R, V: Copy + 'a>(
 /// (null counts are always written). A dictionary array goes out as dictionary pages under the
 /// schema's plain type, so readers see an ordinary column, as from Polars' own writer (whose
 /// path this is, one level down: it picks each column's encoding by trying a dictionary first).
-///
-/// A column's array is made by its function when the column is encoded.
-fn write_part<W: std::io::Write, F: FnOnce() -> PolarsResult<Box<dyn Array>> + Send>(
+fn write_part<W: std::io::Write>(
     out: W,
     schema: &Schema,
-    columns: Vec<(F, Encoding, bool)>,
+    columns: Vec<(Box<dyn Array>, Encoding, bool)>,
     n: usize,
 ) -> PolarsResult<()> {
     use polars_parquet::write::{
@@ -270,7 +256,7 @@ fn write_part<W: std::io::Write, F: FnOnce() -> PolarsResult<Box<dyn Array>> + S
         .zip(columns)
         .map(|(field, (array, encoding, min_max))| {
             let options = if min_max { options } else { counts_only };
-            array_to_columns(array()?, to_parquet_type(&field)?, options, &[encoding])?
+            array_to_columns(array, to_parquet_type(&field)?, options, &[encoding])?
                 .into_iter()
                 .map(|pages| {
                     pages
@@ -291,17 +277,6 @@ fn write_part<W: std::io::Write, F: FnOnce() -> PolarsResult<Box<dyn Array>> + S
     writer.write(n as u64, DynIter::new(pages_of))?;
     writer.end(None)?;
     Ok(())
-}
-
-/// Columns whose arrays are made already, for [`write_part`].
-#[allow(clippy::type_complexity)]
-fn ready(
-    columns: Vec<(Box<dyn Array>, Encoding, bool)>,
-) -> Vec<(impl FnOnce() -> PolarsResult<Box<dyn Array>> + Send, Encoding, bool)> {
-    columns
-        .into_iter()
-        .map(|(array, encoding, min_max)| (move || Ok(array), encoding, min_max))
-        .collect()
 }
 
 /// One sample column of every activity in `rows` as an Arrow array of type `dtype`: the
@@ -530,7 +505,7 @@ pub fn write_wellness<W: std::io::Write>(
         (shared(|r| &r.source_path)?, dict, false),
         (prim(&A::Int64, vec![commit_id; n]), dict, false),
     ];
-    write_part(out, wellness_frame(&[], commit_id)?.schema(), ready(columns), n)
+    write_part(out, wellness_frame(&[], commit_id)?.schema(), columns, n)
 }
 
 /// `wellness_readings.parquet`: one row per wellness reading or daily value.
