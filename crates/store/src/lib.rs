@@ -639,15 +639,15 @@ impl Store {
             .filter(|(_, s)| !s.is_empty())
             .map(|(a, s)| (a.id.clone(), a.activity.start_ms, std::mem::take(s)))
             .collect();
+        // Rows of an activity a richer copy replaced since need not be written.
+        let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();
+        let held = std::mem::take(&mut c.held);
+        let held = held.into_iter().filter(|a| !dropped.contains(a.0.as_str())).collect();
         Batch {
             commit_id,
             name,
             samples,
-            // Rows of an activity a richer copy replaced since need not be written.
-            held: std::mem::take(&mut c.held)
-                .into_iter()
-                .filter(|a| !c.dropped.contains(&a.0))
-                .collect(),
+            held,
             may_hold: true,
             wellness: std::mem::take(&mut c.wellness),
         }
