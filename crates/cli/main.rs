@@ -195,7 +195,7 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
     let show = !global.quiet && std::io::stderr().is_terminal();
     let progress = progress::Bar::new(show, global.quiet);
     let dir = global.data_dir.display();
-    let summary = restday_import::import(&opts, &progress).map_err(|e| {
+    let (summary, store) = restday_import::import_keeping_store(&opts, &progress).map_err(|e| {
         let hint = if !matches!(e, StoreError::Locked(_)) {
             "; check that the data folder is writable and its disk has space (the dataset was left as it was)"
         } else {
@@ -208,7 +208,9 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
         println!("{}", summary_line(&summary));
     }
     let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
-    let refreshed = metrics::refresh(&global.data_dir, &profile)?;
+    // The store the import wrote, still open: the refresh does not read it back.
+    let refreshed = metrics::refresh_store(&store, &profile)?;
+    drop(store);
     if !global.quiet {
         println!("{}", refreshed_line(&refreshed));
     }

@@ -218,13 +218,17 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
 /// Recomputes the per-activity figures, `daily.parquet` and `weekly.parquet` from the imported
 /// tables, reading only the samples of activities the load cache does not know.
 pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> {
-    let store = Store::open(data_dir)?;
+    refresh_store(&Store::open(data_dir)?, profile)
+}
+
+/// [`refresh`] of a store already open (an import's).
+pub fn refresh_store(store: &Store, profile: &Profile) -> anyhow::Result<Refreshed> {
     // The daily wellness table, if its readings are newer (an import rebuilds it too).
     store.refresh_wellness(
         restday_metrics::wellness::used_by_daily,
         restday_metrics::wellness::wellness_days,
     )?;
-    let (athlete, load) = per_activity(&store, profile)?;
+    let (athlete, load) = per_activity(store, profile)?;
     let base =
         restday_metrics::time_zones(restday_store::tables::activities_frame(store.activities())?)
             .context("looking up time zones")?;
@@ -247,7 +251,7 @@ pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> 
     )
     .collect()
     .context("computing per-activity metrics")?;
-    let until = latest_wellness_day(&store)?;
+    let until = latest_wellness_day(store)?;
     let mut daily = restday_metrics::daily(activities.clone().lazy(), until)
         .context("computing daily metrics")?;
     let mut weekly = if daily.height() > 0 {

@@ -315,6 +315,15 @@ enum Sidecar {
 /// Runs an import. Errors only when the dataset itself cannot be opened or written; problems
 /// with input files are in the ledger and the summary.
 pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreError> {
+    Ok(import_keeping_store(opts, progress)?.0)
+}
+
+/// [`import`], handing back the store it wrote, still open and locked, for work that follows
+/// at once (the metrics refresh): opening it again reads the ledger and activity tables back.
+pub fn import_keeping_store(
+    opts: &Options,
+    progress: &dyn Progress,
+) -> Result<(Summary, Store), StoreError> {
     let started = Instant::now();
     let mut store = Store::open(&opts.data_dir)?;
     // The metrics' per-activity figures are computed from each batch's samples while they
@@ -478,7 +487,7 @@ pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreE
         restday_metrics::wellness::wellness_days,
     )?;
     run.summary.elapsed = started.elapsed();
-    Ok(run.summary)
+    Ok((run.summary, run.store))
 }
 
 impl Run<'_> {
