@@ -475,10 +475,8 @@ pub fn import_keeping_store(
         run.figures.tx = None;
     });
     result?;
+    // The last batch was written in the scope, with its figures.
     if let Some((commit_id, mut commit, _)) = run.open.take() {
-        if let Some(batch) = run.in_flight.take() {
-            commit.add(run.store.write_batch(batch)?);
-        }
         commit.labels = run.labels.clone();
         run.store.commit(commit_id, commit)?;
     }
