@@ -428,12 +428,10 @@ pub fn import_keeping_store(
                     match message {
                         ToFigures::Batch(figures) => {
                             // After an error the rest is not computed: the commit fails.
-                            if let Ok(gathered) = &mut part {
-                                part = match (figures.compute(), gathered.take()) {
-                                    (Ok(f), None) => Ok(Some(f)),
-                                    (Ok(f), Some(mut p)) => p.append(f).map(|()| Some(p)),
-                                    (Err(e), _) => Err(e),
-                                };
+                            if let Ok(gathered) = &mut part
+                                && let Err(e) = figures.compute_into(gathered)
+                            {
+                                part = Err(e);
                             }
                         }
                         ToFigures::Write => {

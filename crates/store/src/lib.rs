@@ -218,7 +218,7 @@ pub struct Written {
 }
 
 impl Written {
-    /// The batch's figures, to compute apart ([`Figures::compute`]), gather over the commit's
+    /// The batch's figures, to compute apart ([`Figures::compute_into`]), gather over the commit's
     /// batches and write as one part ([`FiguresPart::write`]), then add to the commit. Left in,
     /// the commit does all that when it is written.
     pub fn take_figures(&mut self) -> Option<Figures> {
@@ -238,11 +238,18 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// The figures, keyed by each activity's place in the batch.
-    pub fn compute(self) -> Result<FiguresPart> {
+    /// Computes the figures and gathers them into `part` (the first batch's start it).
+    pub fn compute_into(self, part: &mut Option<FiguresPart>) -> Result<()> {
         let Figures { path, summarize, hr, ids } = self;
         let figures = summarize(hr).map_err(pq_err(&path))?;
-        Ok(FiguresPart { path, figures, ids })
+        let computed = FiguresPart { path, figures, ids };
+        match part {
+            Some(p) => p.append(computed),
+            None => {
+                *part = Some(computed);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -259,7 +266,7 @@ pub struct FiguresPart {
 
 impl FiguresPart {
     /// Appends a later batch's figures: its keys move past this part's activities.
-    pub fn append(&mut self, other: FiguresPart) -> Result<()> {
+    fn append(&mut self, other: FiguresPart) -> Result<()> {
         let offset = lit(self.ids.len() as u32);
         let key = tables::ACTIVITY_KEY;
         let moved = other
@@ -749,11 +756,7 @@ impl Store {
         self.stage(commit_id, &mut c)?;
         let mut part: Option<FiguresPart> = None;
         for figures in std::mem::take(&mut c.figures) {
-            let computed = figures.compute()?;
-            match part.as_mut() {
-                Some(p) => p.append(computed)?,
-                None => part = Some(computed),
-            }
+            figures.compute_into(&mut part)?;
         }
         if let Some(p) = part {
             c.add(p.write()?);
