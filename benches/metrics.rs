@@ -3,7 +3,8 @@
 //!   1.3 M samples);
 //! - `activity_figures`: the figures the import computes as it stages a batch (seconds at each
 //!   heart rate, sustained heart rate), over 30 one-hour activities keyed by number (108 k
-//!   samples, about one 6 MiB batch of the generated export);
+//!   samples, about one 6 MiB batch of the generated export), with heart rate throughout and
+//!   with a third of them without;
 //! - `daily_weekly`: daily and weekly tables over ten years of daily activities (3,650 rows).
 //!
 //! Run with `cargo bench --bench metrics` (or `just bench`).
@@ -103,6 +104,19 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("30 one-hour activities", |b| {
         b.iter(|| activity_figures(batch.clone()).unwrap())
+    });
+    // As in real exports, some activities without heart rate (a GPX from a phone).
+    let hr = batch.column("heart_rate").unwrap().i32().unwrap();
+    let keys = batch.column(ACTIVITY_KEY).unwrap().u32().unwrap();
+    let hr: Int32Chunked = hr
+        .iter()
+        .zip(keys.iter())
+        .map(|(h, k)| if k.unwrap() % 3 == 0 { None } else { h })
+        .collect();
+    let mut gaps = batch.clone();
+    gaps.with_column(Column::new("heart_rate".into(), hr.into_series())).unwrap();
+    g.bench_function("30 one-hour activities, a third without heart rate", |b| {
+        b.iter(|| activity_figures(gaps.clone()).unwrap())
     });
     g.finish();
 
