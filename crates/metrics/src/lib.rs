@@ -262,6 +262,10 @@ pub fn activity_days(activities: LazyFrame, a: &Athlete) -> LazyFrame {
 /// Adds `time_zone` and `tz_offset_s`: for each activity without its own UTC offset (GPX, TCX)
 /// but with a start position, the IANA time zone there (offline lookup, `tzf-rs`) and its UTC
 /// offset at the start time (`chrono-tz`). Per activity, not per sample, so plain Rust.
+///
+/// The lookup queries `tzf-rs`' bundled data in place (`EmbeddedFinder`: the same answers as
+/// its `DefaultFinder`, slower per query) instead of expanding every polygon first, which
+/// took about 80 ms: more than the few thousand lookups an import needs.
 pub fn time_zones(mut activities: DataFrame) -> PolarsResult<DataFrame> {
     use chrono::{Offset, TimeZone};
     let n = activities.height();
@@ -279,7 +283,7 @@ pub fn time_zones(mut activities: DataFrame) -> PolarsResult<DataFrame> {
         else {
             continue;
         };
-        let finder = finder.get_or_insert_with(tzf_rs::DefaultFinder::new);
+        let finder = finder.get_or_insert_with(tzf_rs::EmbeddedFinder::new);
         let name = finder.get_tz_name(lo, la);
         let Ok(tz) = name.parse::<chrono_tz::Tz>() else { continue };
         let Some(utc) = chrono::DateTime::from_timestamp_millis(t) else { continue };
