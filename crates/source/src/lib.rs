@@ -396,6 +396,26 @@ fn gunzip_members(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, String> {
     }
 }
 
+/// A deflated zip member read raw and inflated by libdeflate in one call into a buffer of its
+/// declared size (as for `.gz`, [`gunzip_one_member`]), or `None` when the data does not give
+/// exactly that size with the declared CRC-32: the zip reader then reads it again and says
+/// what is wrong.
+fn inflate_member<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    index: usize,
+    size: u64,
+    crc: u32,
+) -> Option<Vec<u8>> {
+    let raw = archive.by_index_raw(index).ok()?;
+    // Deflate data is at most a little longer than what it holds (stored blocks).
+    let most = size + size / 64 + 1024;
+    let mut deflated = Vec::with_capacity(raw.compressed_size().min(most) as usize);
+    raw.take(most + 1).read_to_end(&mut deflated).ok()?;
+    let mut out = vec![0u8; usize::try_from(size).ok()?];
+    let n = libdeflater::Decompressor::new().deflate_decompress(&deflated, &mut out).ok()?;
+    (n as u64 == size && libdeflater::crc32(&out) == crc).then_some(out)
+}
+
 /// Walks a zip archive's members; false when the archive could not be opened at all.
 fn walk_zip<R: Read + Seek>(
     reader: R,
@@ -490,12 +510,25 @@ fn walk_zip<R: Read + Seek>(
             continue;
         }
         // The declared size can lie, so the read itself is capped too.
-        let read = read_capped(&mut member, size, limits.max_file_bytes.min(*budget))
-            .map_err(|e| format!("zip member: {e}"));
+        let cap = limits.max_file_bytes.min(*budget);
+        let read = if member.compression() == zip::CompressionMethod::Deflated && size <= cap {
+            let crc = member.crc32();
+            drop(member);
+            match inflate_member(&mut archive, index, size, crc) {
+                Some(bytes) => Ok(bytes),
+                // Through the zip reader, which says what is wrong.
+                None => archive
+                    .by_index(index)
+                    .map_err(|e| format!("unreadable zip entry: {e}"))
+                    .and_then(|mut m| read_capped(&mut m, size, cap)),
+            }
+        } else {
+            read_capped(&mut member, size, cap)
+        }
+        .map_err(|e| format!("zip member: {e}"));
         if let Ok(b) = &read {
             *budget -= b.len() as u64;
         }
-        drop(member);
         let bytes = match read {
             Ok(b) => b,
             Err(reason) => {
@@ -671,6 +704,39 @@ mod tests {
             })
         });
         out
+    }
+
+    #[test]
+    fn deflated_members_read_whole_and_a_damaged_one_is_an_error() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8 ^ (i / 999) as u8).collect();
+        let zip = zip_of(&[("a.fit", data.clone()), ("b.fit", Vec::new())]);
+        let mut files = Vec::new();
+        walk_bytes("x.zip", zip.clone(), &Limits::default(), &mut |f| {
+            if let Found::File(f) = f {
+                files.push((f.path, f.bytes));
+            }
+        });
+        assert_eq!(
+            files,
+            [("x.zip!a.fit".to_string(), data.clone()), ("x.zip!b.fit".into(), vec![])]
+        );
+        // Read by libdeflate, given the size and CRC-32 the directory declares; any other is
+        // refused (and left to the zip reader).
+        let mut archive = zip::ZipArchive::new(Cursor::new(zip.clone())).unwrap();
+        let crc = archive.by_index(0).unwrap().crc32();
+        let n = data.len() as u64;
+        assert_eq!(inflate_member(&mut archive, 0, n, crc), Some(data));
+        assert_eq!(inflate_member(&mut archive, 0, n, crc ^ 1), None);
+        assert_eq!(inflate_member(&mut archive, 0, n - 1, crc), None);
+        assert_eq!(inflate_member(&mut archive, 0, n + 1, crc), None);
+        // A byte of a.fit's deflate data changed: whatever libdeflate makes of it, the CRC-32
+        // or the code gives it away, and the zip reader's error is the file's.
+        let data_start = 30 + 5 + usize::from(u16::from_le_bytes([zip[28], zip[29]]));
+        let mut damaged = zip;
+        damaged[data_start + 1000] ^= 0x55;
+        let got = outcomes("x.zip", damaged, &Limits::default());
+        assert!(got[0].starts_with("error x.zip!a.fit: zip member: "), "{got:?}");
+        assert_eq!(got[1], "file x.zip!b.fit");
     }
 
     #[test]
