@@ -464,10 +464,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let (usable, warnings) = crate::fit::check_segments(bytes)?;
     let mut decoded = Decoded::new(Content::Activity);
     decoded.warnings = warnings;
-    // Room for the records up front: a record message takes 12 bytes or more.
     let mut c = Collected::default();
-    // Reserved, not touched: the pages a file does not fill are never made resident.
-    c.samples = Samples::with_capacity(usable / 12);
+    // Room for the records, reserved at the first: as many as the file could hold of messages
+    // that size (with their header byte), a tenth or so more than it does, where reserving
+    // for the smallest possible record (12 bytes) made four times the room, which cost its
+    // allocation and the copy that let go of it. A smaller record later grows the columns.
+    let mut reserved = false;
     let mut accumulators: HashMap<u32, Value> = HashMap::new();
     let mut options = HashSet::new();
     options.insert(fitparser::de::DecodeOption::KeepCompositeFields);
@@ -483,6 +485,10 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         Event::Message(m) => {
             let time_ms = m.time.map(|t| (t + FIT_EPOCH_S) * 1000);
             if m.def.global == RECORD {
+                if !reserved {
+                    reserved = true;
+                    c.samples = Samples::with_capacity(usable / (m.bytes.len() + 1));
+                }
                 c.messages += 1;
                 if time_ms.is_some() {
                     c.last_time_ms = time_ms;

@@ -94,10 +94,16 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
-    /// Lets go of the room beyond the rows.
+    /// Lets go of the room beyond the rows, when it is more than an eighth of them: shrinking
+    /// copies the column, which costs more than the little room it would give back.
     pub fn shrink_to_fit(&mut self) {
-        self.values.shrink_to_fit();
-        self.validity.shrink_to_fit();
+        let spare = |capacity: usize, len: usize| capacity - len > len / 8;
+        if spare(self.values.capacity(), self.values.len()) {
+            self.values.shrink_to_fit();
+        }
+        if spare(self.validity.capacity(), self.validity.len()) {
+            self.validity.shrink_to_fit();
+        }
     }
 
     #[inline(always)]
@@ -339,8 +345,9 @@ impl Samples {
         self.columns.get_or_insert_with(Box::default)
     }
 
-    /// Lets go of the room the columns have beyond their rows (a decoder reserves for the
-    /// most rows a file could hold): for samples kept in memory a while.
+    /// Lets go of the room the columns have beyond their rows, where it is worth a copy (see
+    /// [`SampleColumn::shrink_to_fit`]; the FIT decoder reserves for the most records a file
+    /// could hold, the XML readers grow by doubling): for samples kept in memory a while.
     pub fn shrink_to_fit(&mut self) {
         let Some(c) = self.columns.as_deref_mut() else { return };
         c.time_ms.shrink_to_fit();
@@ -768,6 +775,26 @@ pub fn activity_id(hash: &str, leg: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_column_gives_back_room_only_past_an_eighth_of_its_rows() {
+        let column = |reserved: usize, rows: usize| {
+            let mut c = SampleColumn::<f64>::with_capacity(reserved);
+            for i in 0..rows {
+                c.push(Some(i as f64));
+            }
+            c.shrink_to_fit();
+            (c.values.capacity(), c.validity.capacity(), c.len())
+        };
+        // 800 rows in room for 3,200 (100 validity bytes in 400): both shrunk.
+        assert_eq!(column(3200, 800), (800, 100, 800));
+        // 800 rows in room for 900 (an eighth is 100): kept; in 901, shrunk. Their validity
+        // bytes, apart by the same rule: 100 in 113 (13 spare, an eighth is 12) shrunk ...
+        assert_eq!(column(900, 800), (900, 100, 800));
+        assert_eq!(column(901, 800), (800, 100, 800));
+        // ... 100 in 112 kept, with the 800 values in 896.
+        assert_eq!(column(896, 800), (896, 112, 800));
+    }
 
     #[test]
     fn a_sample_column_keeps_values_and_gaps_in_arrow_layout() {
