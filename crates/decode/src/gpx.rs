@@ -6,7 +6,7 @@
 use crate::xml::{self, Handler, Stack, attr, parse_f64, parse_i32, parse_time};
 use crate::{Content, DecodeError, Decoded, haversine_m};
 use quick_xml::events::BytesStart;
-use restday_model::{Activity, SampleRow};
+use restday_model::{Activity, SampleRow, Samples};
 
 #[derive(Default)]
 struct Gpx {
@@ -18,6 +18,9 @@ struct Gpx {
     distance_m: f64,
     tracks_seen: usize,
     naive_times: bool,
+    /// About as many track points as the file holds: each track's columns are reserved for
+    /// them at once, not grown.
+    points: usize,
 }
 
 impl Gpx {
@@ -36,7 +39,8 @@ impl Handler for Gpx {
     fn start(&mut self, stack: &Stack, e: &BytesStart) {
         match stack.get(0) {
             b"trk" => {
-                self.track = Some(Activity { leg: self.tracks_seen as u32, ..Activity::default() });
+                let (leg, samples) = (self.tracks_seen as u32, Samples::with_capacity(self.points));
+                self.track = Some(Activity { leg, samples, ..Activity::default() });
                 self.tracks_seen += 1;
                 self.distance_m = 0.0;
             }
@@ -106,7 +110,9 @@ impl Handler for Gpx {
 
 /// Decodes a GPX document.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let mut gpx = Gpx::default();
+    // A track point's end tag, whatever its namespace prefix (its start tag has attributes).
+    let points = memchr::memmem::find_iter(bytes, b"trkpt>").count();
+    let mut gpx = Gpx { points, ..Gpx::default() };
     let partial = xml::drive(bytes, "gpx", &mut gpx)?;
     // A truncated file can leave its last track open: keep what it holds.
     if partial.is_some() {

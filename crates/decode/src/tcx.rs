@@ -5,7 +5,7 @@
 use crate::xml::{self, Handler, Stack, attr, parse_f64, parse_i32, parse_time};
 use crate::{Content, DecodeError, Decoded};
 use quick_xml::events::BytesStart;
-use restday_model::{Activity, SampleRow};
+use restday_model::{Activity, SampleRow, Samples};
 
 #[derive(Default)]
 struct Tcx {
@@ -22,6 +22,9 @@ struct Tcx {
     naive_times: bool,
     courses: usize,
     workouts: usize,
+    /// About as many trackpoints as the file holds: each activity's columns are reserved for
+    /// them at once, not grown.
+    points: usize,
 }
 
 impl Tcx {
@@ -54,7 +57,8 @@ impl Handler for Tcx {
                 let sport = attr(e, b"Sport")
                     .map(|s| String::from_utf8_lossy(&s).to_ascii_lowercase())
                     .filter(|s| !s.is_empty());
-                self.activity = Some(Activity { sport, ..Activity::default() });
+                let samples = Samples::with_capacity(self.points);
+                self.activity = Some(Activity { sport, samples, ..Activity::default() });
                 self.lap_time_s = 0.0;
                 self.lap_distance_m = 0.0;
                 self.lap_hr_weighted = 0.0;
@@ -157,7 +161,9 @@ impl Handler for Tcx {
 
 /// Decodes a TCX document.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
-    let mut tcx = Tcx::default();
+    // A trackpoint's start and end tags both end so, whatever their namespace prefix.
+    let points = memchr::memmem::find_iter(bytes, b"Trackpoint>").count() / 2;
+    let mut tcx = Tcx { points, ..Tcx::default() };
     let partial = xml::drive(bytes, "TrainingCenterDatabase", &mut tcx)?;
     if partial.is_some() {
         tcx.point = None;
