@@ -132,14 +132,27 @@ fn seconds_at_hr(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
     let next = when(same).then(t.clone().shift(lit(-1))).otherwise(lit(NULL));
     let dt =
         clamp((next - t).cast(DataType::Float64) / lit(1000.0), 0.0, GAP_CAP_S).fill_null(lit(0.0));
-    let mut aggs = vec![col("dt").sum().alias("seconds")];
-    if key != id {
-        aggs.push(col(id).first());
-    }
-    let per_hr = sorted
-        .with_column(dt.alias("dt"))
-        .group_by([col(key), col("heart_rate").cast(DataType::Int32)])
-        .agg(aggs);
+    let hr = col("heart_rate").cast(DataType::Int32);
+    let sorted = sorted.with_columns([dt.alias("dt"), hr.clone().alias("heart_rate")]);
+    let per_hr = if key == ACTIVITY_KEY {
+        // One integer per (activity, heart rate) to group by: Polars groups one integer
+        // column by hashing it, two by encoding each row first (a third of the figures'
+        // time). The heart rate, moved into 0..2^32 (a bogus negative one too), takes the
+        // low 32 bits, a missing one is 2^32, the activity's number (a batch's: far below
+        // 2^30) the bits above.
+        let group = (col(key).cast(DataType::Int64) * lit(1i64 << 33))
+            + when(hr.clone().is_null())
+                .then(lit(1i64 << 32))
+                .otherwise(hr.cast(DataType::Int64) + lit(1i64 << 31));
+        let aggs = [col("dt").sum().alias("seconds"), col("heart_rate").first(), col(id).first()];
+        sorted.with_column(group.alias("group")).group_by([col("group")]).agg(aggs)
+    } else {
+        let mut aggs = vec![col("dt").sum().alias("seconds")];
+        if key != id {
+            aggs.push(col(id).first());
+        }
+        sorted.group_by([col(key), col("heart_rate")]).agg(aggs)
+    };
     per_hr.select([col(id), col("heart_rate"), col("seconds")])
 }
 

@@ -458,3 +458,35 @@ fn seconds_at_each_heart_rate_and_sustained_hr_in_one_pass() {
         assert_eq!(by_key.column(column).unwrap(), got.column(column).unwrap(), "{column}");
     }
 }
+
+#[test]
+fn figures_keep_activities_apart_whatever_their_heart_rates() {
+    // Two activities with the same bogus heart rates (negative, the extremes of i32) and
+    // gaps: each its own rows. "x": 0 s -1 bpm, 2 s i32::MIN, 3 s none, 4 s (last) -1:
+    // -1 for 2 s, MIN 1 s, none 1 s. "y": 0 s -1, 5 s i32::MAX, 6 s (last) none: -1 for 5 s,
+    // MAX 1 s, none 0 s.
+    let x = samples("x", &[(0, Some(-1)), (2, Some(i32::MIN)), (3, None), (4, Some(-1))]);
+    let y = samples("y", &[(0, Some(-1)), (5, Some(i32::MAX)), (6, None)]);
+    let both = concat([x, y], UnionArgs::default()).unwrap().collect().unwrap();
+    let got = activity_figures(both).unwrap();
+    let ids = strings(&got, "activity_id");
+    let hr: Vec<Option<i32>> = got.column("heart_rate").unwrap().i32().unwrap().iter().collect();
+    let rows: Vec<(&str, Option<i32>, Option<f64>)> = ids
+        .iter()
+        .map(String::as_str)
+        .zip(hr)
+        .zip(f64_of(&got, "seconds"))
+        .map(|((id, hr), s)| (id, hr, s))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("x", None, Some(1.0)),
+            ("x", Some(i32::MIN), Some(1.0)),
+            ("x", Some(-1), Some(2.0)),
+            ("y", None, Some(0.0)),
+            ("y", Some(-1), Some(5.0)),
+            ("y", Some(i32::MAX), Some(1.0)),
+        ]
+    );
+}
