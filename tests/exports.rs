@@ -428,4 +428,20 @@ fn a_years_rows_are_gathered_over_a_commits_batches_into_one_part() {
         assert!(rows.equals_missing(&b[id]), "{id}");
     }
     assert!(a.values().map(|df| df.height()).sum::<usize>() > 10_000);
+
+    // The wellness readings likewise: one part, at the commit, gathered; one per file with
+    // readings (the monitoring file, the R-R intervals of an activity), not. The same rows.
+    let reading_parts =
+        |env: &Env| std::fs::read_dir(env.data_dir().join("wellness_readings")).unwrap().count();
+    let readings = |env: &Env| {
+        let sort = SortMultipleOptions::default();
+        let df = env.readings().drop("commit_id").unwrap();
+        df.sort(["source_path", "time", "metric", "value"], sort).unwrap()
+    };
+    let (a, b) = (readings(&gathered), readings(&per_batch));
+    let files: std::collections::HashSet<_> = strs(&b, "source_path").into_iter().collect();
+    assert!(files.len() > 1, "{files:?}");
+    assert_eq!(reading_parts(&per_batch), files.len());
+    assert_eq!(reading_parts(&gathered), 1);
+    assert!(a.height() > 1000 && a.equals_missing(&b));
 }

@@ -571,6 +571,8 @@ impl Run<'_> {
             commit.fingerprints.len(),
             commit.archives.len(),
             commit.activities.len(),
+            // Readings stay in the commit over batches until there are a part's worth.
+            commit.wellness.len(),
         );
         let seen_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -712,7 +714,7 @@ impl Run<'_> {
         }
         let added = commit.activities.len() as isize - before.3 as isize;
         self.summary.activities_added = (self.summary.activities_added as isize + added) as usize;
-        self.summary.wellness_rows_added += commit.wellness.len();
+        self.summary.wellness_rows_added += commit.wellness.len() - before.4;
         let big_enough = self.commit_share.is_none_or(|share| {
             commit.ledger.len() as f64 >= share * self.store.ledger().len() as f64
         });

@@ -396,6 +396,10 @@ impl Store {
     /// rows are written as a part once they are `part_rows`, and fewer are held over for the
     /// next batch as long as at most `held_rows` rows are held (the larger years are written
     /// past that). `held_rows` 0: every batch writes all its rows.
+    ///
+    /// Wellness readings are gathered the same way, in the commit: a batch takes them once
+    /// there are `part_rows` (fewer stay for the next batch, and the commit's last takes the
+    /// rest), unless `held_rows` is 0.
     pub fn hold_rows(&mut self, part_rows: usize, held_rows: usize) {
         self.part_rows = part_rows;
         self.held_rows = held_rows;
@@ -628,6 +632,7 @@ impl Store {
     pub fn stage(&self, commit_id: i64, c: &mut Commit) -> Result<()> {
         let mut batch = self.take_batch(commit_id, c);
         batch.may_hold = false;
+        batch.wellness.append(&mut c.wellness);
         let written = self.write_batch(batch)?;
         c.add(written);
         Ok(())
@@ -636,7 +641,9 @@ impl Store {
     /// Takes the samples and readings gathered in `c` so far out of it, as the next batch of
     /// commit `commit_id` (its parts are named now), to be written by [`Store::write_batch`],
     /// with the rows the last written batch held over. The activities stay in `c`, without
-    /// samples.
+    /// samples; so do the readings while they are fewer than a part's rows (see
+    /// [`Store::hold_rows`]; [`Store::stage`] takes them all): the generated 1 GB export
+    /// wrote 172 small reading parts, one per batch, without.
     pub fn take_batch(&self, commit_id: i64, c: &mut Commit) -> Batch {
         let name = Self::part_name(commit_id, c.batches);
         c.batches += 1;
@@ -650,14 +657,9 @@ impl Store {
         let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();
         let held = std::mem::take(&mut c.held);
         let held = held.into_iter().filter(|a| !dropped.contains(a.0.as_str())).collect();
-        Batch {
-            commit_id,
-            name,
-            samples,
-            held,
-            may_hold: true,
-            wellness: std::mem::take(&mut c.wellness),
-        }
+        let hold_readings = self.held_rows > 0 && c.wellness.len() < self.part_rows;
+        let wellness = if hold_readings { Vec::new() } else { std::mem::take(&mut c.wellness) };
+        Batch { commit_id, name, samples, held, may_hold: true, wellness }
     }
 
     /// Writes a batch's pending parts: a sample part per UTC start year and its readings; its
