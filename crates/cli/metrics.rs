@@ -107,13 +107,16 @@ fn over_parts(
 /// `seconds`, `sustained_hr`; see [`restday_metrics::activity_figures`]), one part at a time:
 /// the `hr_seconds` parts the import wrote, and figures computed from the samples only for
 /// activities that have samples but no stored figures (imported by a version of restday that
-/// did not write them). `per_part` must keep `activity_id`; its outputs are stacked.
+/// did not write them). `per_part` must keep `activity_id`; its outputs are stacked. Only
+/// `columns` of the stored figures are read (with `activity_id`); those computed have all.
 fn over_figures(
     store: &Store,
     ids: &HashSet<String>,
+    columns: &[&str],
     per_part: impl Fn(DataFrame) -> anyhow::Result<DataFrame>,
 ) -> anyhow::Result<Option<DataFrame>> {
-    let columns = ["activity_id", "heart_rate", "seconds", "sustained_hr"];
+    let columns: Vec<&str> =
+        std::iter::once("activity_id").chain(columns.iter().copied()).collect();
     let stored = over_parts(store, store.hr_seconds_parts()?, &columns, ids, &per_part)?;
     let covered: HashSet<&str> = match &stored {
         Some(f) => f.column("activity_id")?.str()?.iter().flatten().collect(),
@@ -156,7 +159,7 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
     };
     let new: HashSet<String> = ids.difference(&cached).cloned().collect();
     // Pass 1: the sustained heart rate of the new activities, for the max HR estimate.
-    let sustained_new = over_figures(store, &new, |f| {
+    let sustained_new = over_figures(store, &new, &["sustained_hr"], |f| {
         Ok(f.lazy().group_by([col("activity_id")]).agg([col("sustained_hr").first()]).collect()?)
     })?;
     let mut sustained =
@@ -196,7 +199,7 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
         (Some(c), true) => (Some(c.drop_many(["sustained_hr", "load_key"])), new),
         _ => (None, ids),
     };
-    let computed = over_figures(store, &todo, |f| {
+    let computed = over_figures(store, &todo, &["heart_rate", "seconds"], |f| {
         Ok(restday_metrics::load_from_hr_seconds(f.lazy(), &athlete)?.collect()?)
     })?;
     let loads = stack(kept.into_iter().chain(computed).collect())?;
