@@ -48,6 +48,15 @@ fn f64_of(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
     df.column(c).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().iter().collect()
 }
 
+/// `activity_figures`' output has these rows of (activity, heart rate, seconds), in order.
+fn assert_seconds(figures: &DataFrame, want: &[(&str, Option<i32>, Option<f64>)]) {
+    let hr = figures.column("heart_rate").unwrap().i32().unwrap().iter();
+    let ids = strings(figures, "activity_id");
+    let rows = ids.iter().map(String::as_str).zip(hr).zip(f64_of(figures, "seconds"));
+    let got: Vec<_> = rows.map(|((id, hr), s)| (id, hr, s)).collect();
+    assert_eq!(got, want);
+}
+
 fn close(got: f64, want: f64, tol: f64, what: &str) {
     assert!((got - want).abs() <= tol, "{what}: got {got}, want {want}");
 }
@@ -411,18 +420,9 @@ fn seconds_at_each_heart_rate_and_sustained_hr_in_one_pass() {
     let c = samples("c", &(0..10).map(|s| (s, Some(200))).collect::<Vec<_>>());
     let both = concat([a, b, c], UnionArgs::default()).unwrap().collect().unwrap();
     let got = activity_figures(both.clone()).unwrap();
-    let ids = strings(&got, "activity_id");
-    let hr: Vec<Option<i32>> = got.column("heart_rate").unwrap().i32().unwrap().iter().collect();
-    let rows: Vec<(&str, Option<i32>, Option<f64>)> = ids
-        .iter()
-        .map(String::as_str)
-        .zip(hr)
-        .zip(f64_of(&got, "seconds"))
-        .map(|((id, hr), s)| (id, hr, s))
-        .collect();
-    assert_eq!(
-        rows,
-        vec![
+    assert_seconds(
+        &got,
+        &[
             ("a", None, Some(3.0)),
             ("a", Some(100), Some(2.0)),
             ("a", Some(120), Some(20.0)),
@@ -430,7 +430,7 @@ fn seconds_at_each_heart_rate_and_sustained_hr_in_one_pass() {
             ("b", Some(150), Some(14.0)),
             ("b", Some(170), Some(1.0)),
             ("c", Some(200), Some(9.0)),
-        ]
+        ],
     );
     assert_eq!(
         f64_of(&got, "sustained_hr"),
@@ -469,24 +469,15 @@ fn figures_keep_activities_apart_whatever_their_heart_rates() {
     let y = samples("y", &[(0, Some(-1)), (5, Some(i32::MAX)), (6, None)]);
     let both = concat([x, y], UnionArgs::default()).unwrap().collect().unwrap();
     let got = activity_figures(both).unwrap();
-    let ids = strings(&got, "activity_id");
-    let hr: Vec<Option<i32>> = got.column("heart_rate").unwrap().i32().unwrap().iter().collect();
-    let rows: Vec<(&str, Option<i32>, Option<f64>)> = ids
-        .iter()
-        .map(String::as_str)
-        .zip(hr)
-        .zip(f64_of(&got, "seconds"))
-        .map(|((id, hr), s)| (id, hr, s))
-        .collect();
-    assert_eq!(
-        rows,
-        vec![
+    assert_seconds(
+        &got,
+        &[
             ("x", None, Some(1.0)),
             ("x", Some(i32::MIN), Some(1.0)),
             ("x", Some(-1), Some(2.0)),
             ("y", None, Some(0.0)),
             ("y", Some(-1), Some(5.0)),
             ("y", Some(i32::MAX), Some(1.0)),
-        ]
+        ],
     );
 }
