@@ -136,8 +136,8 @@ fn seconds_at_hr(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
     let sorted = sorted.with_columns([dt.alias("dt"), hr.clone().alias("heart_rate")]);
     let per_hr = if key == ACTIVITY_KEY {
         // One integer per (activity, heart rate) to group by: Polars groups one integer
-        // column by hashing it, two by encoding each row first (a third of the figures'
-        // time). The heart rate, moved into 0..2^32 (a bogus negative one too), takes the
+        // column by hashing it, two by encoding each row first (the `activity_figures` bench
+        // 7.4-8.6 -> 6.0-6.1 ms). The heart rate, moved into 0..2^32 (a bogus negative one too), takes the
         // low 32 bits, a missing one is 2^32, the activity's number (a batch's: far below
         // 2^30) the bits above.
         let group = (col(key).cast(DataType::Int64) * lit(1i64 << 33))

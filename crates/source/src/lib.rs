@@ -221,9 +221,12 @@ fn visit_path(path: &Path, limits: &Limits, seen: Seen, visit: &mut dyn FnMut(Fo
     }
     let read = open().and_then(|f| {
         if gz {
-            // Deflate shrinks nothing much below its input: a .gz twice the limit is past it.
-            let max = limits.max_file_bytes.saturating_mul(2);
-            read_capped(f, size, max)
+            // Deflate makes nothing much larger than it was: a .gz twice the limit is past it.
+            let cap = limits.max_file_bytes.saturating_mul(2);
+            if size > cap {
+                return Err(format!("gzip: {}", too_large(limits.max_file_bytes)));
+            }
+            read_capped(f, size, cap)
                 .map_err(|e| format!("gzip: {e}"))
                 .and_then(|bytes| gunzip_bytes(&bytes, limits))
         } else {
