@@ -137,9 +137,9 @@ fn seconds_at_hr(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
     let per_hr = if key == ACTIVITY_KEY {
         // One integer per (activity, heart rate) to group by: Polars groups one integer
         // column by hashing it, two by encoding each row first (the `activity_figures` bench
-        // 7.4-8.6 -> 6.0-6.1 ms). The heart rate, moved into 0..2^32 (a bogus negative one too), takes the
-        // low 32 bits, a missing one is 2^32, the activity's number (a batch's: far below
-        // 2^30) the bits above.
+        // 7.4-8.6 -> 6.0-6.1 ms). The heart rate, moved into 0..2^32 (a bogus negative one
+        // too), takes the low 32 bits, a missing one is 2^32, the activity's number (a
+        // batch's: far below 2^30) the bits above.
         let group = (col(key).cast(DataType::Int64) * lit(1i64 << 33))
             + when(hr.clone().is_null())
                 .then(lit(1i64 << 32))
@@ -147,11 +147,8 @@ fn seconds_at_hr(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
         let aggs = [col("dt").sum().alias("seconds"), col("heart_rate").first(), col(id).first()];
         sorted.with_column(group.alias("group")).group_by([col("group")]).agg(aggs)
     } else {
-        let mut aggs = vec![col("dt").sum().alias("seconds")];
-        if key != id {
-            aggs.push(col(id).first());
-        }
-        sorted.group_by([col(key), col("heart_rate")]).agg(aggs)
+        // Keyed by the id itself (samples without activity numbers).
+        sorted.group_by([col(key), col("heart_rate")]).agg([col("dt").sum().alias("seconds")])
     };
     per_hr.select([col(id), col("heart_rate"), col("seconds")])
 }
