@@ -126,14 +126,18 @@ fn sorted_samples(samples: LazyFrame, schema: &Schema) -> LazyFrame {
 /// column `id`.
 fn seconds_at_hr(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
     // The next sample is the next row when it belongs to the same activity (the rows are
-    // sorted): one shift down the column, no window per activity.
+    // sorted): one shift down the column, no window per activity. Whole milliseconds, summed
+    // exactly, made seconds once per group.
     let t = col("time").cast(DataType::Int64);
     let same = col(key).shift(lit(-1)).eq(col(key));
-    let next = when(same).then(t.clone().shift(lit(-1))).otherwise(lit(NULL));
-    let dt =
-        clamp((next - t).cast(DataType::Float64) / lit(1000.0), 0.0, GAP_CAP_S).fill_null(lit(0.0));
+    let gap = t.clone().shift(lit(-1)) - t;
+    let cap = lit((GAP_CAP_S * 1000.0) as i64);
+    // Sorted by time, a gap is never negative; the last sample of an activity stands for none.
+    let ms = when(same).then(gap).otherwise(lit(0i64));
+    let ms = when(ms.clone().gt(cap.clone())).then(cap).otherwise(ms);
     let hr = col("heart_rate").cast(DataType::Int32);
-    let sorted = sorted.with_columns([dt.alias("dt"), hr.clone().alias("heart_rate")]);
+    let sorted = sorted.with_columns([ms.alias("ms"), hr.clone().alias("heart_rate")]);
+    let seconds = (col("ms").sum().cast(DataType::Float64) / lit(1000.0)).alias("seconds");
     let per_hr = if key == ACTIVITY_KEY {
         // One integer per (activity, heart rate) to group by: Polars groups one integer
         // column by hashing it, two by encoding each row first (the `activity_figures` bench
@@ -144,11 +148,11 @@ fn seconds_at_hr(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
             + when(hr.clone().is_null())
                 .then(lit(1i64 << 32))
                 .otherwise(hr.cast(DataType::Int64) + lit(1i64 << 31));
-        let aggs = [col("dt").sum().alias("seconds"), col("heart_rate").first(), col(id).first()];
+        let aggs = [seconds, col("heart_rate").first(), col(id).first()];
         sorted.with_column(group.alias("group")).group_by([col("group")]).agg(aggs)
     } else {
         // Keyed by the id itself (samples without activity numbers).
-        sorted.group_by([col(key), col("heart_rate")]).agg([col("dt").sum().alias("seconds")])
+        sorted.group_by([col(key), col("heart_rate")]).agg([seconds])
     };
     per_hr.select([col(id), col("heart_rate"), col("seconds")])
 }
@@ -534,24 +538,42 @@ pub fn athlete(
 pub fn sustained_hr(samples: LazyFrame) -> PolarsResult<LazyFrame> {
     let mut samples = samples;
     let schema = samples.collect_schema()?;
-    Ok(sustained_of(sorted_samples(samples, &schema), by_activity(&schema), "activity_id"))
+    sustained_of(sorted_samples(samples, &schema), by_activity(&schema), "activity_id")
 }
 
 /// [`sustained_hr`] of samples already sorted by `key` and time.
-fn sustained_of(sorted: LazyFrame, key: &str, id: &str) -> LazyFrame {
-    // One rolling minimum down the whole column; a window that starts in another activity
-    // (its first row's key differs) does not count.
+fn sustained_of(sorted: LazyFrame, key: &str, id: &str) -> PolarsResult<LazyFrame> {
+    // The minimum over the last SUSTAINED_SAMPLES rows by doubling (the minimum of 2 rows,
+    // then of 4 from two of those, of 8, and of 15 from two 8s overlapping): a few vectorised
+    // passes over integers instead of a rolling window (Polars' arg-min window was a fifth of
+    // the figures' instructions). A missing heart rate is i32::MIN, lower than any reading,
+    // so a window with one holds nothing; a window that starts in another activity (its
+    // first row's key differs) does not count.
+    const NONE: i32 = i32::MIN;
+    let mut sorted = sorted
+        .with_column(col("heart_rate").cast(DataType::Int32).fill_null(lit(NONE)).alias("held"));
+    let mut width = 1;
+    while width < SUSTAINED_SAMPLES {
+        let step = width.min(SUSTAINED_SAMPLES - width);
+        let earlier = col("held").shift_and_fill(lit(step as i64), lit(NONE));
+        sorted = sorted
+            .with_column(polars::lazy::dsl::min_horizontal([col("held"), earlier])?.alias("held"));
+        width += step;
+    }
     let back = lit((SUSTAINED_SAMPLES - 1) as i64);
     let within = col(key).shift(back).eq(col(key));
-    let min = col("heart_rate")
-        .cast(DataType::Float64)
-        .rolling_min(rolling(SUSTAINED_SAMPLES, SUSTAINED_SAMPLES));
-    let sorted = sorted.with_column(when(within).then(min).otherwise(lit(NULL)).alias("held"));
-    let mut aggs = vec![col("held").max().alias("sustained_hr")];
+    let sorted = sorted.with_column(when(within).then(col("held")).otherwise(lit(NONE)));
+    let highest = col("held").max();
+    let mut aggs = vec![
+        when(highest.clone().gt(lit(NONE)))
+            .then(highest.cast(DataType::Float64))
+            .otherwise(lit(NULL))
+            .alias("sustained_hr"),
+    ];
     if key != id {
         aggs.push(col(id).first());
     }
-    sorted.group_by([col(key)]).agg(aggs).select([col(id), col("sustained_hr")])
+    Ok(sorted.group_by([col(key)]).agg(aggs).select([col(id), col("sustained_hr")]))
 }
 
 /// Everything the metrics need from an activity's samples, computed once, at import:
@@ -568,7 +590,7 @@ pub fn activity_figures(samples: DataFrame) -> PolarsResult<DataFrame> {
     };
     let sorted = samples.sort([ACTIVITY_KEY, "time"], SortMultipleOptions::default())?;
     let seconds = seconds_at_hr(sorted.clone().lazy(), ACTIVITY_KEY, id);
-    let sustained = sustained_of(sorted.lazy(), ACTIVITY_KEY, id);
+    let sustained = sustained_of(sorted.lazy(), ACTIVITY_KEY, id)?;
     seconds
         .join(sustained, [col(id)], [col(id)], JoinArgs::new(JoinType::Left))
         .sort([id, "heart_rate"], SortMultipleOptions::default())

@@ -481,3 +481,27 @@ fn figures_keep_activities_apart_whatever_their_heart_rates() {
         ],
     );
 }
+
+#[test]
+fn sustained_hr_is_the_highest_minimum_over_exactly_fifteen_samples() {
+    // "d": 20 samples a second apart, 100 + i bpm at sample i, none at sample 3. A window of
+    // 15 ends at sample j >= 14 and covers j-14..=j; those ending at 14..=17 hold sample 3
+    // (none), so only j = 18 (samples 4..=18, lowest 104) and j = 19 (5..=19, lowest 105)
+    // count: 105. (Windows of 14 would give 106, of 16 give 104.)
+    let d: Vec<(i64, Option<i32>)> =
+        (0..20).map(|i| (i, (i != 3).then_some(100 + i as i32))).collect();
+    // "e": 15 samples at 180 but for 90 at sample 7: the one window's lowest, 90.
+    let e: Vec<(i64, Option<i32>)> =
+        (0..15).map(|i| (i, Some(if i == 7 { 90 } else { 180 }))).collect();
+    // "f": 15 samples at 180, the last without heart rate: no window holds, none.
+    let f: Vec<(i64, Option<i32>)> = (0..15).map(|i| (i, (i != 14).then_some(180))).collect();
+    let all = concat([samples("d", &d), samples("e", &e), samples("f", &f)], UnionArgs::default())
+        .unwrap();
+    let got = sustained_hr(all)
+        .unwrap()
+        .sort(["activity_id"], SortMultipleOptions::default())
+        .collect()
+        .unwrap();
+    assert_eq!(strings(&got, "activity_id"), ["d", "e", "f"]);
+    assert_eq!(f64_of(&got, "sustained_hr"), [Some(105.0), Some(90.0), None]);
+}
