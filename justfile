@@ -40,6 +40,11 @@ decode-loop dir="data/export/fit" passes="300":
     cargo build --release --example decode_loop
     target/release/examples/decode_loop {{dir}} {{passes}}
 
+# The import's per-activity figures (Polars) in a fixed loop; under callgrind it counts instructions.
+figures-loop passes="10":
+    cargo build --release --example figures_loop
+    target/release/examples/figures_loop {{passes}}
+
 # Whole-import run over a generated export (BENCHMARKS.md): `just bench-export 1200` is ~1 GB.
 bench-export copies="1200":
     python3 benches/make_export.py target/export-{{copies}}.zip {{copies}}
