@@ -547,8 +547,9 @@ fn sustained_of(sorted: LazyFrame, key: &str, id: &str) -> PolarsResult<LazyFram
     // then of 4 from two of those, of 8, and of 15 from two 8s overlapping): a few vectorised
     // passes over integers instead of a rolling window (Polars' arg-min window was a fifth of
     // the figures' instructions). A missing heart rate is i32::MIN, lower than any reading,
-    // so a window with one holds nothing; a window that starts in another activity (its
-    // first row's key differs) does not count.
+    // so a window with one holds nothing (a reading of i32::MIN itself, which no device
+    // sends, counts as missing); a window that starts in another activity (its first row's
+    // key differs) does not count.
     const NONE: i32 = i32::MIN;
     let mut sorted = sorted
         .with_column(col("heart_rate").cast(DataType::Int32).fill_null(lit(NONE)).alias("held"));
