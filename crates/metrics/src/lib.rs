@@ -548,8 +548,9 @@ fn sustained_of(sorted: LazyFrame, key: &str, id: &str) -> PolarsResult<LazyFram
     // passes over integers instead of a rolling window (Polars' arg-min window was a fifth of
     // the figures' instructions). A missing heart rate is i32::MIN, lower than any reading,
     // so a window with one holds nothing (a reading of i32::MIN itself, which no device
-    // sends, counts as missing); a window that starts in another activity (its first row's
-    // key differs) does not count.
+    // sends, counts as missing). The rows are grouped by activity in order, so an
+    // activity's first SUSTAINED_SAMPLES - 1 rows, whose windows start in the activity
+    // before, are sliced off before its maximum (no shifted key to compare).
     const NONE: i32 = i32::MIN;
     let mut sorted = sorted
         .with_column(col("heart_rate").cast(DataType::Int32).fill_null(lit(NONE)).alias("held"));
@@ -561,10 +562,8 @@ fn sustained_of(sorted: LazyFrame, key: &str, id: &str) -> PolarsResult<LazyFram
             .with_column(polars::lazy::dsl::min_horizontal([col("held"), earlier])?.alias("held"));
         width += step;
     }
-    let back = lit((SUSTAINED_SAMPLES - 1) as i64);
-    let within = col(key).shift(back).eq(col(key));
-    let sorted = sorted.with_column(when(within).then(col("held")).otherwise(lit(NONE)));
-    let highest = col("held").max();
+    let highest =
+        col("held").slice(lit((SUSTAINED_SAMPLES - 1) as i64), lit(u32::MAX as i64)).max();
     let mut aggs = vec![
         when(highest.clone().gt(lit(NONE)))
             .then(highest.cast(DataType::Float64))
