@@ -206,7 +206,7 @@ fn visit_path(path: &Path, limits: &Limits, seen: Seen, visit: &mut dyn FnMut(Fo
             return;
         }
         match open() {
-            Ok(f) => walk_archive(f, &display, &fingerprint, limits, seen, visit),
+            Ok(f) => walk_archive(&f, Raw::File(&f), &display, &fingerprint, limits, seen, visit),
             Err(reason) => visit(Found::Error { path: display, size, reason }),
         }
         return;
@@ -247,7 +247,16 @@ pub fn walk_bytes(name: &str, bytes: Vec<u8>, limits: &Limits, visit: &mut dyn F
     let size = bytes.len() as u64;
     if zip {
         let fingerprint = format!("bytes:{size}");
-        walk_archive(Cursor::new(bytes), name, &fingerprint, limits, &nothing_seen, visit);
+        let raw = Raw::Memory(&bytes);
+        walk_archive(
+            Cursor::new(&bytes[..]),
+            raw,
+            name,
+            &fingerprint,
+            limits,
+            &nothing_seen,
+            visit,
+        );
         return;
     }
     let Some(kind) = kind else {
@@ -270,6 +279,7 @@ pub fn walk_bytes(name: &str, bytes: Vec<u8>, limits: &Limits, visit: &mut dyn F
 /// panic inside the zip reader into an error for the archive instead of a crash.
 fn walk_archive<R: Read + Seek>(
     reader: R,
+    raw: Raw<'_>,
     path: &str,
     fingerprint: &str,
     limits: &Limits,
@@ -278,7 +288,7 @@ fn walk_archive<R: Read + Seek>(
 ) {
     let mut budget = limits.max_archive_bytes;
     let walked = catch_unwind(AssertUnwindSafe(|| {
-        walk_zip(reader, path, 1, limits, seen, &mut budget, visit)
+        walk_zip(reader, raw, path, 1, limits, seen, &mut budget, visit)
     }));
     match walked {
         Ok(true) => visit(Found::Archive {
@@ -409,29 +419,75 @@ fn gunzip_members(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, String> {
     }
 }
 
-/// A deflated zip member read raw and inflated by libdeflate in one call into a buffer of its
+/// A deflated zip member's data inflated by libdeflate in one call into a buffer of its
 /// declared size (as for `.gz`, [`gunzip_one_member`]), or `None` when the data does not give
 /// exactly that size with the declared CRC-32: the zip reader then reads it again and says
 /// what is wrong.
-fn inflate_member<R: Read + Seek>(
-    archive: &mut zip::ZipArchive<R>,
-    index: usize,
-    size: u64,
-    crc: u32,
-) -> Option<Vec<u8>> {
-    let raw = archive.by_index_raw(index).ok()?;
-    // Deflate data is at most a little longer than what it holds (stored blocks).
-    let most = size + size / 64 + 1024;
-    let mut deflated = Vec::with_capacity(raw.compressed_size().min(most) as usize);
-    raw.take(most + 1).read_to_end(&mut deflated).ok()?;
+fn inflate_member(deflated: &[u8], size: u64, crc: u32) -> Option<Vec<u8>> {
     let mut out = zeroed(usize::try_from(size).ok()?);
-    let n = libdeflater::Decompressor::new().deflate_decompress(&deflated, &mut out).ok()?;
+    let n = libdeflater::Decompressor::new().deflate_decompress(deflated, &mut out).ok()?;
     (n as u64 == size && libdeflater::crc32(&out) == crc).then_some(out)
 }
 
+/// Where an archive's bytes are, to read a member's data past the zip reader, which fills
+/// every buffer with zeros before reading into it (it has no `read_buf`: a `memset` of every
+/// member, a tenth of the walk's instructions). A file reads into a buffer's spare room; an
+/// archive in memory (a nested one) is sliced, not copied.
+#[derive(Clone, Copy)]
+enum Raw<'a> {
+    File(&'a File),
+    Memory(&'a [u8]),
+}
+
+impl<'a> Raw<'a> {
+    /// The `len` bytes at `start`, or `None` when they are not all there.
+    fn bytes(self, start: u64, len: u64) -> Option<std::borrow::Cow<'a, [u8]>> {
+        use std::borrow::Cow;
+        match self {
+            Raw::File(mut f) => {
+                f.seek(std::io::SeekFrom::Start(start)).ok()?;
+                let mut out = Vec::with_capacity(usize::try_from(len).ok()?);
+                f.take(len).read_to_end(&mut out).ok()?;
+                (out.len() as u64 == len).then_some(Cow::Owned(out))
+            }
+            Raw::Memory(bytes) => {
+                let start = usize::try_from(start).ok()?;
+                let end = start.checked_add(usize::try_from(len).ok()?)?;
+                bytes.get(start..end).map(Cow::Borrowed)
+            }
+        }
+    }
+}
+
+/// A stored or deflated member's bytes read past the zip reader (see [`Raw`]) and checked
+/// against the directory's size and CRC-32, or `None` (another method, a member that does
+/// not check out): the zip reader then reads it and says what is wrong.
+fn read_member(
+    raw: Raw<'_>,
+    method: zip::CompressionMethod,
+    start: u64,
+    packed: u64,
+    size: u64,
+    crc: u32,
+) -> Option<Vec<u8>> {
+    match method {
+        zip::CompressionMethod::Stored if packed == size => {
+            let bytes = raw.bytes(start, size)?;
+            (libdeflater::crc32(&bytes) == crc).then(|| bytes.into_owned())
+        }
+        // Deflate data is at most a little longer than what it holds (stored blocks).
+        zip::CompressionMethod::Deflated if packed <= size + size / 64 + 1024 => {
+            inflate_member(&raw.bytes(start, packed)?, size, crc)
+        }
+        _ => None,
+    }
+}
+
 /// Walks a zip archive's members; false when the archive could not be opened at all.
+#[allow(clippy::too_many_arguments)]
 fn walk_zip<R: Read + Seek>(
     reader: R,
+    raw: Raw<'_>,
     zip_path: &str,
     depth: usize,
     limits: &Limits,
@@ -451,7 +507,7 @@ fn walk_zip<R: Read + Seek>(
         }
     };
     for index in 0..archive.len() {
-        let mut member = match archive.by_index(index) {
+        let member = match archive.by_index(index) {
             Ok(m) => m,
             Err(e) => {
                 visit(Found::Error {
@@ -524,21 +580,19 @@ fn walk_zip<R: Read + Seek>(
         }
         // The declared size can lie, so the read itself is capped too.
         let cap = limits.max_file_bytes.min(*budget);
-        let read = if member.compression() == zip::CompressionMethod::Deflated && size <= cap {
-            let crc = member.crc32();
-            drop(member);
-            match inflate_member(&mut archive, index, size, crc) {
-                Some(bytes) => Ok(bytes),
+        let (method, start, packed, crc) =
+            (member.compression(), member.data_start(), member.compressed_size(), member.crc32());
+        drop(member);
+        let read =
+            match (size <= cap).then(|| read_member(raw, method, start, packed, size, crc)) {
+                Some(Some(bytes)) => Ok(bytes),
                 // Through the zip reader, which says what is wrong.
-                None => archive
+                _ => archive
                     .by_index(index)
                     .map_err(|e| format!("unreadable zip entry: {e}"))
                     .and_then(|mut m| read_capped(&mut m, size, cap)),
             }
-        } else {
-            read_capped(&mut member, size, cap)
-        }
-        .map_err(|e| format!("zip member: {e}"));
+            .map_err(|e| format!("zip member: {e}"));
         if let Ok(b) = &read {
             *budget -= b.len() as u64;
         }
@@ -550,7 +604,8 @@ fn walk_zip<R: Read + Seek>(
             }
         };
         if zip {
-            if walk_zip(Cursor::new(bytes), &path, depth + 1, limits, seen, budget, visit) {
+            let (reader, raw) = (Cursor::new(&bytes[..]), Raw::Memory(&bytes));
+            if walk_zip(reader, raw, &path, depth + 1, limits, seen, budget, visit) {
                 visit(Found::Archive { path, fingerprint });
             }
             continue;
@@ -736,12 +791,14 @@ mod tests {
         // Read by libdeflate, given the size and CRC-32 the directory declares; any other is
         // refused (and left to the zip reader).
         let mut archive = zip::ZipArchive::new(Cursor::new(zip.clone())).unwrap();
-        let crc = archive.by_index(0).unwrap().crc32();
+        let member = archive.by_index(0).unwrap();
+        let (crc, start, packed) = (member.crc32(), member.data_start(), member.compressed_size());
+        let deflated = &zip[start as usize..(start + packed) as usize];
         let n = data.len() as u64;
-        assert_eq!(inflate_member(&mut archive, 0, n, crc), Some(data));
-        assert_eq!(inflate_member(&mut archive, 0, n, crc ^ 1), None);
-        assert_eq!(inflate_member(&mut archive, 0, n - 1, crc), None);
-        assert_eq!(inflate_member(&mut archive, 0, n + 1, crc), None);
+        assert_eq!(inflate_member(deflated, n, crc), Some(data));
+        assert_eq!(inflate_member(deflated, n, crc ^ 1), None);
+        assert_eq!(inflate_member(deflated, n - 1, crc), None);
+        assert_eq!(inflate_member(deflated, n + 1, crc), None);
         // A byte of a.fit's deflate data changed: whatever libdeflate makes of it, the CRC-32
         // or the code gives it away, and the zip reader's error is the file's.
         let data_start = 30 + 5 + usize::from(u16::from_le_bytes([zip[28], zip[29]]));
@@ -750,6 +807,66 @@ mod tests {
         let got = outcomes("x.zip", damaged, &Limits::default());
         assert!(got[0].starts_with("error x.zip!a.fit: zip member: "), "{got:?}");
         assert_eq!(got[1], "file x.zip!b.fit");
+    }
+
+    #[test]
+    fn members_read_past_the_zip_reader_from_a_file_or_memory_and_a_damaged_one_is_an_error() {
+        use std::io::Write;
+        // Stored members (as Garmin's export stores its files), one in a nested archive, read
+        // from the archive on disk (a file) and as bytes (memory): each as it was written.
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 ^ (i / 777) as u8).collect();
+        let stored = |entries: &[(&str, Vec<u8>)]| {
+            let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            for (name, bytes) in entries {
+                w.start_file(*name, opts).unwrap();
+                w.write_all(bytes).unwrap();
+            }
+            w.finish().unwrap().into_inner()
+        };
+        let inner = stored(&[("c.fit", data[..5000].to_vec())]);
+        let zip = stored(&[("a.fit", data.clone()), ("b.fit", vec![]), ("in.zip", inner)]);
+        let want = [
+            ("x.zip!a.fit".to_string(), data.clone()),
+            ("x.zip!b.fit".into(), vec![]),
+            ("x.zip!in.zip!c.fit".into(), data[..5000].to_vec()),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let on_disk = dir.path().join("x.zip");
+        // Files as (path, bytes), errors as (path, reason).
+        fn read(walk: impl FnOnce(&mut dyn FnMut(Found))) -> Vec<(String, Vec<u8>)> {
+            let mut files = Vec::new();
+            walk(&mut |f| match f {
+                Found::File(f) => files.push((f.path, f.bytes)),
+                Found::Error { path, reason, .. } => files.push((path, reason.into_bytes())),
+                _ => {}
+            });
+            files
+        }
+        let from_memory =
+            |zip: Vec<u8>| read(|visit| walk_bytes("x.zip", zip, &Limits::default(), visit));
+        let from_file = |zip: &[u8]| {
+            std::fs::write(&on_disk, zip).unwrap();
+            let paths = std::slice::from_ref(&on_disk);
+            let files = read(|visit| walk(paths, &Limits::default(), &nothing_seen, visit));
+            // Named from the file's path: keep what follows it.
+            let prefix = format!("{}!", on_disk.display());
+            files.into_iter().map(|(p, b)| (p.replace(&prefix, "x.zip!"), b)).collect::<Vec<_>>()
+        };
+        assert_eq!(from_memory(zip.clone()), want);
+        assert_eq!(from_file(&zip), want);
+        // A byte of a.fit changed: its CRC-32 gives it away, and the zip reader's error is the
+        // file's, read either way; the other members are read as before.
+        let start = 30 + 5 + usize::from(u16::from_le_bytes([zip[28], zip[29]]));
+        let mut damaged = zip;
+        damaged[start + 1000] ^= 0x55;
+        for files in [from_memory(damaged.clone()), from_file(&damaged)] {
+            assert_eq!(files[0].0, "x.zip!a.fit");
+            let reason = String::from_utf8(files[0].1.clone()).unwrap();
+            assert!(reason.starts_with("zip member: "), "{reason}");
+            assert_eq!(files[1..], want[1..]);
+        }
     }
 
     #[test]
