@@ -146,8 +146,14 @@ pub(crate) fn attr<'a>(e: &'a BytesStart, name: &[u8]) -> Option<std::borrow::Co
     e.attributes().flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| a.value)
 }
 
+/// A decimal number, read from the bytes as they are by `fast-float2` (no UTF-8 check first,
+/// which was a third of `str::parse`'s time on GPX / TCX points), the same correctly rounded
+/// value; text it does not take (white space other than ASCII's, say) goes to `str::parse`.
 pub(crate) fn parse_f64(text: &[u8]) -> Option<f64> {
-    std::str::from_utf8(text).ok()?.trim().parse::<f64>().ok().filter(|x| x.is_finite())
+    fast_float2::parse::<f64, _>(text.trim_ascii())
+        .ok()
+        .or_else(|| std::str::from_utf8(text).ok()?.trim().parse::<f64>().ok())
+        .filter(|x| x.is_finite())
 }
 
 /// An integer, accepting a decimal form ("150.0") as some writers use.
@@ -198,6 +204,40 @@ mod tests {
         assert_eq!(parse_i32(b"150.4"), Some(150));
         assert_eq!(parse_f64(b"NaN"), None);
         assert_eq!(parse_f64(b"abc"), None);
+    }
+
+    #[test]
+    fn numbers_read_as_the_standard_library_reads_them() {
+        // The standard library's parser as the oracle, on the forms GPX / TCX writers use
+        // and some they should not.
+        let cases = [
+            "45.2543983720",
+            "-13.6254727840",
+            "272.4",
+            " 150 ",
+            "\t0.000\n",
+            "1.",
+            ".5",
+            "+3",
+            "-0.0",
+            "1e3",
+            "2.5E-3",
+            "123456789012345678901234567890",
+            "0.1000000000000000055511151231257827",
+            "\u{a0}42\u{a0}",
+            "1e400",
+            "NaN",
+            "inf",
+            "abc",
+            "",
+            "1.2.3",
+            "4 5",
+        ];
+        for text in cases {
+            let want = text.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+            let got = parse_f64(text.as_bytes());
+            assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{text:?}");
+        }
     }
 
     #[test]
