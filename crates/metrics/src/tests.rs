@@ -505,3 +505,34 @@ fn sustained_hr_is_the_highest_minimum_over_exactly_fifteen_samples() {
     assert_eq!(strings(&got, "activity_id"), ["d", "e", "f"]);
     assert_eq!(f64_of(&got, "sustained_hr"), [Some(105.0), Some(90.0), None]);
 }
+
+#[test]
+fn figures_are_the_same_whatever_order_the_rows_come_in() {
+    // 40 samples of "a" (a second apart, 120 + i % 7 bpm) and 30 of "b" (150 bpm, none at
+    // every fifth), given in order, then with "a"'s rows split around "b"'s and reversed:
+    // the figures must not change (only rows in order skip the sort).
+    let a: Vec<(i64, Option<i32>)> = (0..40).map(|i| (i, Some(120 + (i % 7) as i32))).collect();
+    let b: Vec<(i64, Option<i32>)> = (0..30).map(|i| (i, (i % 5 != 0).then_some(150))).collect();
+    let in_order = concat([samples("a", &a), samples("b", &b)], UnionArgs::default()).unwrap();
+    let mut late_a = a[20..].to_vec();
+    late_a.reverse();
+    let shuffled = concat(
+        [samples("a", &a[..20]), samples("b", &b), samples("a", &late_a)],
+        UnionArgs::default(),
+    )
+    .unwrap();
+    // As one chunk each, as the staging's frames are (rows in several chunks are sorted).
+    let one_chunk = |lf: LazyFrame| {
+        let mut df = lf.collect().unwrap();
+        df.rechunk_mut();
+        df
+    };
+    let want = activity_figures(one_chunk(in_order)).unwrap();
+    let got = activity_figures(one_chunk(shuffled)).unwrap();
+    assert!(got.equals_missing(&want), "{got}\n{want}");
+    // By hand: "a" holds 120..=126 in turn, each of the 40 samples standing for 1 s but the
+    // last; the lowest of any 15 in a row is 120, so 120 is its sustained heart rate.
+    assert_eq!(f64_of(&want, "sustained_hr")[0], Some(120.0));
+    let a_seconds: f64 = f64_of(&want, "seconds")[..7].iter().map(|s| s.unwrap()).sum();
+    assert_eq!(a_seconds, 39.0);
+}
