@@ -165,13 +165,15 @@ fn ids_by_key(
 fn dictionary(keys: PrimitiveArray<u32>, values: &[&str]) -> PolarsResult<Box<dyn Array>> {
     use polars_arrow::array::{DictionaryArray, Utf8ViewArray};
     use polars_arrow::datatypes::{ArrowDataType, IntegerType};
-    if let Some(k) = keys.non_null_values_iter().max()
+    // A column with no value at all still gets a (never used) dictionary entry.
+    let values = if values.is_empty() { &[""][..] } else { values };
+    // Every key in range, missing rows' too (the dictionary array checks them all): one pass
+    // over the buffer, not an iterator over the validity bits (a percent of an import).
+    if let Some(&k) = keys.values().iter().max()
         && k as usize >= values.len()
     {
         polars_bail!(OutOfBounds: "dictionary key {k} with {} values", values.len());
     }
-    // A column with no value at all still gets a (never used) dictionary entry.
-    let values = if values.is_empty() { &[""][..] } else { values };
     let dtype =
         ArrowDataType::Dictionary(IntegerType::UInt32, Box::new(ArrowDataType::Utf8View), false);
     let values = Utf8ViewArray::from_slice_values(values).boxed();
@@ -747,6 +749,28 @@ mod tests {
         let (a, b) = two_activities();
         let df = samples_frame(&[("a-0", &a), ("b-0", &b)]).unwrap();
         assert_two_activities(&df);
+    }
+
+    #[test]
+    fn a_dictionary_refuses_a_key_past_its_values() {
+        let keys = |k: &[Option<u32>]| PrimitiveArray::<u32>::from(k.to_vec());
+        let values = ["a", "b"];
+        let ok = dictionary(keys(&[Some(0), Some(1), None]), &values).unwrap();
+        assert_eq!((ok.len(), ok.null_count()), (3, 1));
+        let err = dictionary(keys(&[Some(0), Some(2), None]), &values).unwrap_err();
+        assert!(err.to_string().contains("dictionary key 2 with 2 values"), "{err}");
+        // A key past the values under a missing row is refused too, as the dictionary array
+        // itself would (the import's missing rows have key 0).
+        let gap = PrimitiveArray::new(
+            polars_arrow::datatypes::ArrowDataType::UInt32,
+            vec![0u32, 7].into(),
+            Some(vec![true, false].into()),
+        );
+        assert!(dictionary(gap, &values).is_err());
+        assert!(dictionary(keys(&[]), &values).is_ok());
+        // A column with no value at all: its missing rows' keys are 0, into the one entry
+        // every dictionary gets.
+        assert!(dictionary(keys(&[None, None]), &[]).is_ok());
     }
 
     #[test]
