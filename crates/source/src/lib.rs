@@ -760,10 +760,13 @@ mod tests {
     }
 
     fn zip_of(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        zip_with(zip::CompressionMethod::Deflated, entries)
+    }
+
+    fn zip_with(method: zip::CompressionMethod, entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
         use std::io::Write;
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
         for (name, bytes) in entries {
             w.start_file(*name, opts).unwrap();
             w.write_all(bytes).unwrap();
@@ -823,20 +826,11 @@ mod tests {
 
     #[test]
     fn members_read_past_the_zip_reader_from_a_file_or_memory_and_a_damaged_one_is_an_error() {
-        use std::io::Write;
         // Stored members (as Garmin's export stores its files), one in a nested archive, read
         // from the archive on disk (a file) and as bytes (memory): each as it was written.
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 ^ (i / 777) as u8).collect();
-        let stored = |entries: &[(&str, Vec<u8>)]| {
-            let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-            let opts = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored);
-            for (name, bytes) in entries {
-                w.start_file(*name, opts).unwrap();
-                w.write_all(bytes).unwrap();
-            }
-            w.finish().unwrap().into_inner()
-        };
+        let stored =
+            |entries: &[(&str, Vec<u8>)]| zip_with(zip::CompressionMethod::Stored, entries);
         let inner = stored(&[("c.fit", data[..5000].to_vec())]);
         let zip = stored(&[("a.fit", data.clone()), ("b.fit", vec![]), ("in.zip", inner)]);
         let want = [
