@@ -18,7 +18,7 @@ use restday_decode::{Content, Decoded, decode_within};
 use restday_model::{Format, LedgerRow, Outcome, activity_id};
 use restday_source::{Found, Kind, Limits, SourceFile, journal, strava, walk};
 use restday_store::{
-    Batch, Commit, Figures, FiguresPart, Store, StoreError, StoredActivity, StoredWellness, Written,
+    Commit, Figures, FiguresPart, Store, StoreError, StoredActivity, StoredWellness, Written,
 };
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -211,9 +211,8 @@ struct Run<'a> {
     summary: Summary,
     /// The commit batches are staged into until it is written, and how many it holds.
     open: Option<(i64, Commit, usize)>,
-    /// The last batch's samples, taken out of the open commit, to be written while the next
-    /// batch is decoded.
-    in_flight: Option<Batch>,
+    /// The batch decoded last, to be settled while the next one is decoded.
+    decoded: Option<Results>,
     figures: FiguresLink,
     /// The open commit has all its batches: it is written once the last is.
     full: bool,
@@ -362,7 +361,7 @@ pub fn import_keeping_store(
         labels: Vec::new(),
         summary: Summary::default(),
         open: None,
-        in_flight: None,
+        decoded: None,
         figures: FiguresLink { tx: Some(figures_tx), done: figures_done, sent: false },
         full: false,
         commit_batches: opts.commit_batches.max(1),
@@ -456,16 +455,13 @@ pub fn import_keeping_store(
                 }
             }
         }
-        // The last batch is written here, so that its figures join the commit's others.
+        // The last batch is settled here, so that its figures join the commit's others.
+        if result.is_ok() {
+            result = run.settle();
+        }
         if let Some((commit_id, mut commit, batches)) = run.open.take() {
             if result.is_ok() {
-                result = (|| {
-                    if let Some(batch) = run.in_flight.take() {
-                        let written = run.store.write_batch(batch)?;
-                        run.figures.add_written(written, &mut commit);
-                    }
-                    run.figures.back(&mut commit, run.store.dir())
-                })();
+                result = run.figures.back(&mut commit, run.store.dir());
             }
             run.open = Some((commit_id, commit, batches));
         }
@@ -486,86 +482,123 @@ pub fn import_keeping_store(
     Ok((run.summary, run.store))
 }
 
+/// A batch's files, each with what the parallel stage made of it.
+type Results = Vec<(Found, Option<Work>, u64)>;
+
+/// Decodes a batch in parallel: only the first copy of each content neither `known` nor `new`
+/// holds (the walk hashed them), adding it to `new`; the bytes move into the decode, so a batch
+/// is held once.
+fn decode_batch(
+    batch: Vec<(Found, String)>,
+    known: &HashSet<String>,
+    new: &mut HashSet<String>,
+    progress: &dyn Progress,
+    timeout: Duration,
+) -> Results {
+    let hashed: Vec<(Found, Vec<u8>, String)> = batch
+        .into_iter()
+        .map(|(found, hash)| match found {
+            Found::File(mut f) => {
+                let bytes = std::mem::take(&mut f.bytes);
+                progress.file(&f.path, bytes.len() as u64);
+                (Found::File(f), bytes, hash)
+            }
+            other => (other, Vec::new(), hash),
+        })
+        .collect();
+    let decode_this: Vec<bool> = hashed
+        .iter()
+        .map(|(found, _, hash)| {
+            matches!(found, Found::File(_)) && !known.contains(hash) && new.insert(hash.clone())
+        })
+        .collect();
+    hashed
+        .into_par_iter()
+        .zip(decode_this)
+        // A file per task, so that a worker done with its side of the join takes files one by
+        // one from the other's (by default a task may hold a quarter of the batch, which the
+        // other worker then waits for).
+        .with_max_len(1)
+        .map(|((found, bytes, hash), decode)| {
+            let Found::File(f) = &found else { return (found, None, 0) };
+            let size = bytes.len() as u64;
+            let work = if !decode {
+                Work::Known(hash)
+            } else if let Some(format) = format_of(f.kind) {
+                let mut decoded = decode_within(format, bytes, timeout);
+                let readings = match &mut decoded {
+                    Ok(d) => stored_wellness(std::mem::take(&mut d.wellness), &hash, f),
+                    Err(_) => Vec::new(),
+                };
+                Work::Decoded(hash, decoded, readings)
+            } else if f.kind == Kind::Journal {
+                Work::Csv(hash, journal::parse_journal_csv(&bytes).map(Sidecar::Journal))
+            } else {
+                Work::Csv(hash, strava::parse_activities_csv(&bytes).map(Sidecar::Strava))
+            };
+            (found, Some(work), size)
+        })
+        .collect()
+}
+
 impl Run<'_> {
+    /// Decodes a batch while the one before it is settled (recorded in the commit, its samples
+    /// written, and the commit written after its last batch): the decoding needs only the
+    /// content hashes the earlier batches brought, added before, so both cores stay busy
+    /// instead of one waiting for the other's serial part.
     fn batch(&mut self, batch: Vec<(Found, String)>, timeout: Duration) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
-        // Decode in parallel only the first copy of each content the ledger does not know (the
-        // walk hashed them); the bytes move into the decode, so a batch is held once.
-        let known = &self.hashes;
+        let known = std::mem::take(&mut self.hashes);
         let progress = self.progress;
-        let decode_batch = || {
-            let hashed: Vec<(Found, Vec<u8>, String)> = batch
-                .into_iter()
-                .map(|(found, hash)| match found {
-                    Found::File(mut f) => {
-                        let bytes = std::mem::take(&mut f.bytes);
-                        progress.file(&f.path, bytes.len() as u64);
-                        (Found::File(f), bytes, hash)
-                    }
-                    other => (other, Vec::new(), hash),
-                })
-                .collect();
-            let mut first_copy = HashSet::new();
-            let decode_this: Vec<bool> = hashed
-                .iter()
-                .map(|(found, _, hash)| {
-                    matches!(found, Found::File(_))
-                        && !known.contains(hash)
-                        && first_copy.insert(hash)
-                })
-                .collect();
-            hashed
-                .into_par_iter()
-                .zip(decode_this)
-                .map(|((found, bytes, hash), decode)| {
-                    let Found::File(f) = &found else { return (found, None, 0) };
-                    let size = bytes.len() as u64;
-                    let work = if !decode {
-                        Work::Known(hash)
-                    } else if let Some(format) = format_of(f.kind) {
-                        let mut decoded = decode_within(format, bytes, timeout);
-                        let readings = match &mut decoded {
-                            Ok(d) => stored_wellness(std::mem::take(&mut d.wellness), &hash, f),
-                            Err(_) => Vec::new(),
-                        };
-                        Work::Decoded(hash, decoded, readings)
-                    } else if f.kind == Kind::Journal {
-                        Work::Csv(hash, journal::parse_journal_csv(&bytes).map(Sidecar::Journal))
-                    } else {
-                        Work::Csv(hash, strava::parse_activities_csv(&bytes).map(Sidecar::Strava))
-                    };
-                    (found, Some(work), size)
-                })
-                .collect::<Vec<(Found, Option<Work>, u64)>>()
-        };
-        // The last batch's samples are written meanwhile, and after them the commit when that
-        // was its last batch (the decoding needs nothing the commit changes): writing and
-        // decoding take turns on both cores instead of one waiting for the other.
-        let in_flight = self.in_flight.take();
-        let (mut commit_id, mut commit, mut batches) =
-            self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
-        let full = std::mem::take(&mut self.full);
-        let write = || -> Result<bool, StoreError> {
-            if let Some(batch) = in_flight {
-                let written = self.store.write_batch(batch)?;
-                self.figures.add_written(written, &mut commit);
-            }
-            if !full {
-                return Ok(false);
-            }
-            // Its last batch written, the commit is, once its figures part is back.
-            self.figures.back(&mut commit, self.store.dir())?;
-            commit.labels = self.labels.clone();
-            self.store.commit(commit_id, std::mem::take(&mut commit))?;
-            Ok(true)
-        };
-        let (committed, results) = rayon::join(write, decode_batch);
-        if committed? {
-            // This batch starts the next commit.
-            (commit_id, commit, batches) = (self.store.next_commit_id(), Commit::default(), 0);
+        let mut new = HashSet::new();
+        let (settled, results) = rayon::join(
+            || self.settle(),
+            || decode_batch(batch, &known, &mut new, progress, timeout),
+        );
+        self.hashes = known;
+        self.hashes.extend(new);
+        self.decoded = Some(results);
+        settled
+    }
+
+    /// Settles the batch decoded last, if any.
+    fn settle(&mut self) -> Result<(), StoreError> {
+        match self.decoded.take() {
+            Some(results) => self.settle_one(results),
+            None => Ok(()),
         }
+    }
+
+    /// Settles one decoded batch: records it in the open commit, writes its samples, and
+    /// writes the commit when that was its last batch.
+    fn settle_one(&mut self, results: Results) -> Result<(), StoreError> {
+        if !self.record(results) {
+            return Ok(());
+        }
+        let Some((commit_id, mut commit, batches)) = self.open.take() else {
+            unreachable!("a recorded batch has an open commit")
+        };
+        let batch = self.store.take_batch(commit_id, &mut commit);
+        let written = self.store.write_batch(batch)?;
+        self.figures.add_written(written, &mut commit);
+        if !self.full {
+            self.open = Some((commit_id, commit, batches));
+            return Ok(());
+        }
+        // Its last batch written, the commit is, once its figures part is back.
+        self.full = false;
+        self.figures.back(&mut commit, self.store.dir())?;
+        commit.labels = self.labels.clone();
+        self.store.commit(commit_id, commit)
+    }
+
+    /// Records a decoded batch in the open commit (opening one if none is): ledger rows,
+    /// activities and readings, deduplicated. False when it changed nothing to write.
+    fn record(&mut self, results: Results) -> bool {
+        let (commit_id, mut commit, batches) =
+            self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
         let before = (
             commit.ledger.len(),
             commit.fingerprints.len(),
@@ -660,7 +693,6 @@ impl Run<'_> {
                 }
                 (Found::File(f), Some(Work::Csv(hash, parsed))) => {
                     self.summary.bytes += size;
-                    self.hashes.insert(hash.clone());
                     let mut r = row(f.path.clone(), size, hash, "csv".into(), Outcome::Imported);
                     match parsed {
                         Ok(Sidecar::Strava(rows)) => {
@@ -679,9 +711,9 @@ impl Run<'_> {
                     r
                 }
                 (Found::File(f), Some(Work::Decoded(hash, decoded, readings))) => {
+                    // Only the first copy of a content is decoded (its hash was added to the
+                    // known ones as the decoding ended).
                     self.summary.bytes += size;
-                    // Only the first copy of a content is decoded, so the hash is new here.
-                    self.hashes.insert(hash.clone());
                     self.decoded(&f, size, hash, (decoded, readings), row, &mut commit)
                 }
             };
@@ -710,7 +742,7 @@ impl Run<'_> {
             if batches > 0 {
                 self.open = Some((commit_id, commit, batches));
             }
-            return Ok(());
+            return false;
         }
         let added = commit.activities.len() as isize - before.3 as isize;
         self.summary.activities_added = (self.summary.activities_added as isize + added) as usize;
@@ -718,12 +750,10 @@ impl Run<'_> {
         let big_enough = self.commit_share.is_none_or(|share| {
             commit.ledger.len() as f64 >= share * self.store.ledger().len() as f64
         });
-        // The commit is full: it is written after its last batch, which is written beside the
-        // next batch's decoding like the others (or by the commit at the import's end).
+        // The commit is full: it is written after this batch, its last.
         self.full = batches + 1 >= self.commit_batches && big_enough;
-        self.in_flight = Some(self.store.take_batch(commit_id, &mut commit));
         self.open = Some((commit_id, commit, batches + 1));
-        Ok(())
+        true
     }
 
     /// Turns one decoded file into its ledger row, and its activities and wellness into the
@@ -852,6 +882,62 @@ mod tests {
         for (a, b, want) in cases {
             assert_eq!(same_duration(a, b), want, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn a_content_is_decoded_once_within_and_across_batches() {
+        // A content the ledger knows, and a new content twice in one batch and again in the
+        // next, decoded before the first is settled (recorded): only its first copy is
+        // decoded, the others are known by hash.
+        let gpx = br#"<gpx><trk><trkseg><trkpt lat="1" lon="2"><time>2024-01-01T00:00:00Z</time></trkpt></trkseg></trk></gpx>"#;
+        let file = |path: &str, bytes: &[u8]| {
+            let f = SourceFile {
+                path: path.into(),
+                kind: Kind::Gpx,
+                bytes: bytes.to_vec(),
+                fingerprint: String::new(),
+            };
+            (Found::File(f), content_hash(bytes))
+        };
+        let known: HashSet<String> = [content_hash(b"old")].into();
+        let mut new = HashSet::new();
+        let timeout = Duration::from_secs(10);
+        let first = decode_batch(
+            vec![file("a.gpx", gpx), file("old.gpx", b"old"), file("b.gpx", gpx)],
+            &known,
+            &mut new,
+            &NoProgress,
+            timeout,
+        );
+        // As `Run::batch` does once a batch is decoded.
+        let known: HashSet<String> = known.union(&new).cloned().collect();
+        let mut newer = HashSet::new();
+        let second =
+            decode_batch(vec![file("c.gpx", gpx)], &known, &mut newer, &NoProgress, timeout);
+        let what = |results: &Results| -> Vec<(String, &'static str)> {
+            results
+                .iter()
+                .map(|(found, work, _)| {
+                    let Found::File(f) = found else { panic!("a file") };
+                    let work = match work {
+                        Some(Work::Known(_)) => "known",
+                        Some(Work::Decoded(_, Ok(_), _)) => "decoded",
+                        _ => "other",
+                    };
+                    (f.path.clone(), work)
+                })
+                .collect()
+        };
+        let pairs = |v: &[(&str, &'static str)]| -> Vec<(String, &'static str)> {
+            v.iter().map(|(p, w)| (p.to_string(), *w)).collect()
+        };
+        assert_eq!(
+            what(&first),
+            pairs(&[("a.gpx", "decoded"), ("old.gpx", "known"), ("b.gpx", "known")])
+        );
+        assert_eq!(what(&second), pairs(&[("c.gpx", "known")]));
+        assert_eq!(new, [content_hash(gpx)].into());
+        assert!(newer.is_empty());
     }
 
     #[test]
