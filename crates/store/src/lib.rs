@@ -11,10 +11,12 @@
 //! | `imports.parquet` | the ledger: one row per file seen, with its outcome |
 //! | `archives.parquet` | the archives walked to the end, with their fingerprints |
 //!
-//! **Atomic commits.** Every file is written to a temporary name and renamed into place. A commit
-//! writes its sample, figure and wellness-reading parts under a `.pending` name that readers skip, then
-//! `activities.parquet`, `journal.parquet`, `archives.parquet`, and then `imports.parquet`, which makes the commit real; only then are the
-//! parts renamed to `.parquet`. A row or part whose `commit_id` is not in the ledger belongs to a
+//! **Atomic commits.** Every table is written to a temporary name, flushed to disk and renamed
+//! into place. A commit writes its sample, figure and wellness-reading parts under a `.pending`
+//! name that readers skip (flushed to disk in the background, by a thread of its own), then
+//! `activities.parquet`, `journal.parquet`, `archives.parquet`, and, once every part is on
+//! disk, `imports.parquet`, which makes the commit real; only then are the parts renamed to
+//! `.parquet`. A row or part whose `commit_id` is not in the ledger belongs to a
 //! commit that never finished, and [`Store::open`] removes it; a pending part whose commit is in
 //! the ledger is renamed into place. So a crash at any point leaves the previous dataset readable,
 //! readers never see samples of an unfinished commit, and the next import redoes the lost work.
@@ -156,6 +158,110 @@ fn write_atomic(
     Ok(())
 }
 
+/// Writes a pending part at `path` (a name no reader trusts until its commit is in the ledger,
+/// so it is written in place) and has `syncer` flush it to disk.
+fn write_pending(
+    syncer: &Syncer,
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()>,
+) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let result = (|| {
+        let file = File::create(path).map_err(io_err(path))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out).map_err(pq_err(path))?;
+        out.into_inner().map_err(|e| io_err(path)(e.into_error()))
+    })();
+    match result {
+        Ok(file) => syncer.sync(file, path),
+        Err(e) => {
+            let _ = fs::remove_file(path);
+            Err(e)
+        }
+    }
+}
+
+/// Flushes written pending parts to disk on a thread of its own (`sync`), so that the threads
+/// writing them go on instead of waiting for the disk: a 1 GB import makes about 760 flushes,
+/// half a second of waiting, most of them for parts. A commit waits for every flush before
+/// its ledger is written ([`Syncer::wait`]), so what the ledger commits is on disk as before.
+/// Without the thread (it could not start), each part is flushed as it is written.
+#[derive(Clone)]
+pub(crate) struct Syncer {
+    tx: Option<std::sync::mpsc::Sender<ToSync>>,
+}
+
+enum ToSync {
+    /// A written file and its path, to flush.
+    File(File, PathBuf),
+    /// Flush the folders of the files sent since the last wait, and reply with the first
+    /// failure since then.
+    Wait(std::sync::mpsc::Sender<Result<()>>),
+}
+
+impl Syncer {
+    fn start() -> Syncer {
+        let (tx, rx) = std::sync::mpsc::channel::<ToSync>();
+        let spawned = std::thread::Builder::new().name("sync".into()).spawn(move || {
+            let mut dirs: std::collections::BTreeSet<PathBuf> = Default::default();
+            let mut failed: Option<StoreError> = None;
+            for message in rx {
+                match message {
+                    ToSync::File(file, path) => {
+                        if failed.is_none()
+                            && let Err(e) = file.sync_all()
+                        {
+                            failed = Some(io_err(&path)(e));
+                        }
+                        dirs.extend(path.parent().map(Path::to_path_buf));
+                    }
+                    ToSync::Wait(reply) => {
+                        // Makes the new names durable.
+                        for dir in std::mem::take(&mut dirs) {
+                            if let Ok(d) = File::open(&dir) {
+                                let _ = d.sync_all();
+                            }
+                        }
+                        let _ = reply.send(failed.take().map_or(Ok(()), Err));
+                    }
+                }
+            }
+        });
+        Syncer { tx: spawned.ok().map(|_| tx) }
+    }
+
+    /// Flushes `file`, just written at `path`, to disk: in the background when the thread runs.
+    fn sync(&self, file: File, path: &Path) -> Result<()> {
+        let file = match &self.tx {
+            Some(tx) => match tx.send(ToSync::File(file, path.to_path_buf())) {
+                Ok(()) => return Ok(()),
+                Err(std::sync::mpsc::SendError(ToSync::File(file, _))) => file,
+                Err(_) => unreachable!("a file was sent"),
+            },
+            None => file,
+        };
+        file.sync_all().map_err(io_err(path))?;
+        if let Some(dir) = path.parent().and_then(|d| File::open(d).ok()) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Waits until every file sent before is flushed; the first failure since the last wait.
+    /// `dir`: the data folder, for the error if the thread stopped.
+    fn wait(&self, dir: &Path) -> Result<()> {
+        let Some(tx) = &self.tx else { return Ok(()) };
+        let stopped = || StoreError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("the thread flushing parts to disk stopped"),
+        };
+        let (reply, done) = std::sync::mpsc::channel();
+        tx.send(ToSync::Wait(reply)).map_err(|_| stopped())?;
+        done.recv().map_err(|_| stopped())?
+    }
+}
+
 /// What one commit adds to the dataset.
 #[derive(Default)]
 pub struct Commit {
@@ -235,14 +341,15 @@ pub struct Figures {
     summarize: Summarize,
     hr: DataFrame,
     ids: Vec<String>,
+    syncer: Syncer,
 }
 
 impl Figures {
     /// Computes the figures and gathers them into `part` (the first batch's start it).
     pub fn compute_into(self, part: &mut Option<FiguresPart>) -> Result<()> {
-        let Figures { path, summarize, hr, ids } = self;
+        let Figures { path, summarize, hr, ids, syncer } = self;
         let figures = summarize(hr).map_err(pq_err(&path))?;
-        let computed = FiguresPart { path, figures, ids };
+        let computed = FiguresPart { path, figures, ids, syncer };
         match part {
             Some(p) => p.append(computed),
             None => {
@@ -262,6 +369,7 @@ pub struct FiguresPart {
     /// Keyed by [`tables::ACTIVITY_KEY`], each activity's place in `ids`.
     figures: DataFrame,
     ids: Vec<String>,
+    syncer: Syncer,
 }
 
 impl FiguresPart {
@@ -283,11 +391,11 @@ impl FiguresPart {
 
     /// Writes the pending part, for the commit ([`Commit::add`]).
     pub fn write(self) -> Result<Written> {
-        let FiguresPart { path, mut figures, ids } = self;
+        let FiguresPart { path, mut figures, ids, syncer } = self;
         figures.rechunk_mut();
         let pending = pending_name(&path);
         let names: Vec<&str> = ids.iter().map(String::as_str).collect();
-        write_atomic(&pending, |out| tables::write_figures(&figures, &names, out))?;
+        write_pending(&syncer, &pending, |out| tables::write_figures(&figures, &names, out))?;
         let staged = Staged { pending, path, ids: ids.into_iter().collect() };
         Ok(Written { staged: vec![staged], held: Vec::new(), figures: None })
     }
@@ -331,6 +439,7 @@ pub struct Store {
     /// See [`Store::hold_rows`].
     part_rows: usize,
     held_rows: usize,
+    syncer: Syncer,
     _lock: File,
 }
 
@@ -374,6 +483,7 @@ impl Store {
             summarize: None,
             part_rows: PART_ROWS,
             held_rows: HELD_ROWS,
+            syncer: Syncer::start(),
             _lock: lock,
         };
         store.recover()?;
@@ -709,7 +819,7 @@ impl Store {
             let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
             let pending = pending_name(&path);
             let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
-            write_atomic(&pending, |out| tables::write_samples(rows, out))?;
+            write_pending(&self.syncer, &pending, |out| tables::write_samples(rows, out))?;
             Ok(Staged { pending, path, ids })
         };
         // The figures of the whole batch at once (a call per year part cost more in Polars'
@@ -722,7 +832,7 @@ impl Store {
                     samples.iter().map(|(id, _, s)| (id.as_str(), s)).collect();
                 let hr = tables::keyed_heart_rate_frame(&rows).map_err(pq_err(&path))?;
                 let ids = samples.iter().map(|(id, _, _)| id.clone()).collect();
-                Some(Figures { path, summarize, hr, ids })
+                Some(Figures { path, summarize, hr, ids, syncer: self.syncer.clone() })
             }
             None => None,
         };
@@ -745,7 +855,9 @@ impl Store {
         if !wellness.is_empty() {
             let path = self.dir.join(WELLNESS_READINGS).join(&name);
             let pending = pending_name(&path);
-            write_atomic(&pending, |out| tables::write_wellness(&wellness, commit_id, out))?;
+            write_pending(&self.syncer, &pending, |out| {
+                tables::write_wellness(&wellness, commit_id, out)
+            })?;
             staged.push(Staged { pending, path, ids: HashSet::new() });
         }
         Ok(Written { staged, held: kept, figures })
@@ -829,7 +941,8 @@ impl Store {
             write_parquet_atomic(&path, &mut df)?;
         }
 
-        // 4. The ledger, which makes the commit real.
+        // 4. The ledger, which makes the commit real, once the parts are on disk.
+        self.syncer.wait(&self.dir)?;
         for (old, new) in &c.replaced {
             let imported =
                 self.ledger.iter_mut().filter(|r| r.outcome == restday_model::Outcome::Imported);
@@ -985,6 +1098,34 @@ mod tests {
         // 2024-12-31T23:59:59Z and one second later.
         assert_eq!(year_of(1_735_689_599_000), 2024);
         assert_eq!(year_of(1_735_689_600_000), 2025);
+    }
+
+    #[test]
+    fn a_part_that_cannot_be_flushed_fails_the_next_wait_naming_it() {
+        let dir = std::env::temp_dir().join(format!("restday-sync-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let syncer = Syncer::start();
+        let part = dir.join("part-1.parquet.pending");
+        write_pending(&syncer, &part, |out| {
+            std::io::Write::write_all(out, b"rows").map_err(PolarsError::from)
+        })
+        .unwrap();
+        syncer.wait(&dir).unwrap();
+        assert_eq!(fs::read(&part).unwrap(), b"rows");
+        // Linux refuses to flush /dev/null (EINVAL): sent to the thread, the failure comes back
+        // from the wait, once.
+        let null = Path::new("/dev/null");
+        let unflushable = || File::options().write(true).open(null).unwrap();
+        syncer.sync(unflushable(), null).unwrap();
+        match syncer.wait(&dir) {
+            Err(StoreError::Io { path, .. }) => assert_eq!(path, null),
+            other => panic!("{other:?}"),
+        }
+        syncer.wait(&dir).unwrap();
+        // Without the thread, at once.
+        let inline = Syncer { tx: None };
+        assert!(matches!(inline.sync(unflushable(), null), Err(StoreError::Io { .. })));
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
