@@ -132,6 +132,17 @@ fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()>,
 ) -> Result<()> {
+    let tmp = write_tmp(path, write)?;
+    publish(&tmp, path)
+}
+
+/// The first half of [`write_atomic`]: writes the temporary file for `path` and flushes it to
+/// disk; [`publish`] renames it into place. A temporary file left behind (a crash between the
+/// two) is removed by the next [`Store::open`].
+fn write_tmp(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()>,
+) -> Result<PathBuf> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
@@ -144,15 +155,24 @@ fn write_atomic(
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut out).map_err(pq_err(&tmp))?;
         let file = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        fs::rename(&tmp, path).map_err(io_err(path))
+        file.sync_all().map_err(io_err(&tmp))
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result?;
-    // Make the rename itself durable.
-    if let Ok(d) = File::open(dir) {
+}
+
+/// The second half of [`write_atomic`]: renames `tmp` over `path`, durably.
+fn publish(tmp: &Path, path: &Path) -> Result<()> {
+    if let Err(e) = fs::rename(tmp, path) {
+        let _ = fs::remove_file(tmp);
+        return Err(io_err(path)(e));
+    }
+    if let Some(d) = path.parent().and_then(|dir| File::open(dir).ok()) {
         let _ = d.sync_all();
     }
     Ok(())
@@ -909,9 +929,54 @@ impl Store {
                 }
             }
         }
-        let path = self.dir.join(ACTIVITIES);
-        let mut df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
-        write_parquet_atomic(&path, &mut df)?;
+        // The ledger's rows too (written last, step 4).
+        for (old, new) in &c.replaced {
+            let imported =
+                self.ledger.iter_mut().filter(|r| r.outcome == restday_model::Outcome::Imported);
+            for row in imported {
+                restday_model::replace_in_ledger_row(row, old, new);
+            }
+        }
+        if !c.fingerprints.is_empty() {
+            let new: std::collections::HashMap<&str, &str> =
+                c.fingerprints.iter().map(|(p, f)| (p.as_str(), f.as_str())).collect();
+            for row in self.ledger.iter_mut() {
+                if let Some(fp) = new.get(row.path.as_str()) {
+                    row.fingerprint = Some(fp.to_string());
+                }
+            }
+        }
+        self.ledger.append(&mut c.ledger);
+        // The two tables every commit rewrites, side by side (each is mostly one core's work):
+        // the activities into place, the ledger to a temporary file only.
+        let (activities_path, ledger_path) = (self.dir.join(ACTIVITIES), self.dir.join(IMPORTS));
+        let (activities, ledger) = (&self.activities, &self.ledger);
+        let (written, ledger_tmp) = rayon::join(
+            || {
+                let mut df =
+                    tables::activities_frame(activities).map_err(pq_err(&activities_path))?;
+                write_parquet_atomic(&activities_path, &mut df)
+            },
+            || {
+                let mut df = tables::ledger_frame(ledger).map_err(pq_err(&ledger_path))?;
+                write_tmp(&ledger_path, |out| {
+                    ParquetWriter::new(out)
+                        .with_compression(compression_for(&ledger_path))
+                        .finish(&mut df)
+                        .map(|_| ())
+                })
+            },
+        );
+        let ledger_tmp = match (written, ledger_tmp) {
+            (Ok(()), Ok(tmp)) => tmp,
+            (Err(e), tmp) => {
+                if let Ok(tmp) = tmp {
+                    let _ = fs::remove_file(tmp);
+                }
+                return Err(e);
+            }
+            (Ok(()), Err(e)) => return Err(e),
+        };
 
         failpoint("after-activities");
 
@@ -941,28 +1006,12 @@ impl Store {
             write_parquet_atomic(&path, &mut df)?;
         }
 
-        // 4. The ledger, which makes the commit real, once the parts are on disk.
-        self.syncer.wait(&self.dir)?;
-        for (old, new) in &c.replaced {
-            let imported =
-                self.ledger.iter_mut().filter(|r| r.outcome == restday_model::Outcome::Imported);
-            for row in imported {
-                restday_model::replace_in_ledger_row(row, old, new);
-            }
+        // 4. The ledger into place, which makes the commit real, once the parts are on disk.
+        if let Err(e) = self.syncer.wait(&self.dir) {
+            let _ = fs::remove_file(&ledger_tmp);
+            return Err(e);
         }
-        if !c.fingerprints.is_empty() {
-            let new: std::collections::HashMap<&str, &str> =
-                c.fingerprints.iter().map(|(p, f)| (p.as_str(), f.as_str())).collect();
-            for row in self.ledger.iter_mut() {
-                if let Some(fp) = new.get(row.path.as_str()) {
-                    row.fingerprint = Some(fp.to_string());
-                }
-            }
-        }
-        self.ledger.append(&mut c.ledger);
-        let path = self.dir.join(IMPORTS);
-        let mut df = tables::ledger_frame(&self.ledger).map_err(pq_err(&path))?;
-        write_parquet_atomic(&path, &mut df)?;
+        publish(&ledger_tmp, &ledger_path)?;
 
         failpoint("after-ledger");
 
