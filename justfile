@@ -51,3 +51,8 @@ bench-export copies="1200":
     cargo build --release
     rm -rf target/bench-data
     /usr/bin/time -v target/release/restday --data-dir target/bench-data import target/export-{{copies}}.zip
+
+# Alternate whole imports by several binaries on one export, each on a fresh folder
+# (BENCHMARKS.md): `just alternate 5 target/export-1200.zip /tmp/restday-old target/release/restday`.
+alternate rounds export +binaries:
+    benches/alternate.sh {{rounds}} {{export}} {{binaries}}
