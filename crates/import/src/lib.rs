@@ -563,17 +563,10 @@ impl Run<'_> {
         settled
     }
 
-    /// Settles the batch decoded last, if any.
+    /// Settles the batch decoded last, if any: records it in the open commit, writes its
+    /// samples, and writes the commit when that was its last batch.
     fn settle(&mut self) -> Result<(), StoreError> {
-        match self.decoded.take() {
-            Some(results) => self.settle_one(results),
-            None => Ok(()),
-        }
-    }
-
-    /// Settles one decoded batch: records it in the open commit, writes its samples, and
-    /// writes the commit when that was its last batch.
-    fn settle_one(&mut self, results: Results) -> Result<(), StoreError> {
+        let Some(results) = self.decoded.take() else { return Ok(()) };
         if !self.record(results) {
             return Ok(());
         }

@@ -121,9 +121,17 @@ fn read_parquet_with(path: &Path, columns: Option<Vec<String>>) -> Result<Option
 
 /// Writes `df` to `path` atomically (see [`write_atomic`]).
 fn write_parquet_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
-    write_atomic(path, |out| {
+    write_atomic(path, parquet_of(path, df))
+}
+
+/// Writes `df` as the table at `path` (with its compression) to a file being written.
+fn parquet_of<'a>(
+    path: &'a Path,
+    df: &'a mut DataFrame,
+) -> impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()> + 'a {
+    move |out| {
         ParquetWriter::new(out).with_compression(compression_for(path)).finish(df).map(|_| ())
-    })
+    }
 }
 
 /// Writes a file to `path` atomically: `write` fills a temporary file in the same folder, which
@@ -143,27 +151,37 @@ fn write_tmp(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()>,
 ) -> Result<PathBuf> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
     tmp_name.push(format!(".{}{TMP_SUFFIX}", std::process::id()));
-    let tmp = dir.join(tmp_name);
+    let tmp = path.with_file_name(tmp_name);
+    let file = write_file(&tmp, write)?;
+    if let Err(e) = file.sync_all() {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(&tmp)(e));
+    }
+    Ok(tmp)
+}
+
+/// Creates the file at `path` (and its folder) and fills it through `write`, buffered; on
+/// failure removes it. Not flushed to disk: the caller does that.
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()>,
+) -> Result<File> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
     let result = (|| {
-        let file = File::create(&tmp).map_err(io_err(&tmp))?;
+        let file = File::create(path).map_err(io_err(path))?;
         // The Parquet writer writes field by field: unbuffered, a 1 GB import made 1.9 million
         // write calls, most of its time.
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        write(&mut out).map_err(pq_err(&tmp))?;
-        let file = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&tmp))
+        write(&mut out).map_err(pq_err(path))?;
+        out.into_inner().map_err(|e| io_err(path)(e.into_error()))
     })();
-    match result {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(e)
-        }
+    if result.is_err() {
+        let _ = fs::remove_file(path);
     }
+    result
 }
 
 /// The second half of [`write_atomic`]: renames `tmp` over `path`, durably.
@@ -185,21 +203,7 @@ fn write_pending(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()>,
 ) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let result = (|| {
-        let file = File::create(path).map_err(io_err(path))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        write(&mut out).map_err(pq_err(path))?;
-        out.into_inner().map_err(|e| io_err(path)(e.into_error()))
-    })();
-    match result {
-        Ok(file) => syncer.sync(file, path),
-        Err(e) => {
-            let _ = fs::remove_file(path);
-            Err(e)
-        }
-    }
+    syncer.sync(write_file(path, write)?, path)
 }
 
 /// Flushes written pending parts to disk on a thread of its own (`sync`), so that the threads
@@ -959,12 +963,7 @@ impl Store {
             },
             || {
                 let mut df = tables::ledger_frame(ledger).map_err(pq_err(&ledger_path))?;
-                write_tmp(&ledger_path, |out| {
-                    ParquetWriter::new(out)
-                        .with_compression(compression_for(&ledger_path))
-                        .finish(&mut df)
-                        .map(|_| ())
-                })
+                write_tmp(&ledger_path, parquet_of(&ledger_path, &mut df))
             },
         );
         let ledger_tmp = match (written, ledger_tmp) {
