@@ -190,10 +190,16 @@ fn publish(tmp: &Path, path: &Path) -> Result<()> {
         let _ = fs::remove_file(tmp);
         return Err(io_err(path)(e));
     }
-    if let Some(d) = path.parent().and_then(|dir| File::open(dir).ok()) {
+    sync_folder(path.parent());
+    Ok(())
+}
+
+/// Flushes a folder to disk, which makes the names created or renamed in it durable (best
+/// effort: not every file system can).
+fn sync_folder(dir: Option<&Path>) {
+    if let Some(d) = dir.and_then(|dir| File::open(dir).ok()) {
         let _ = d.sync_all();
     }
-    Ok(())
 }
 
 /// Writes a pending part at `path` (a name no reader trusts until its commit is in the ledger,
@@ -241,11 +247,8 @@ impl Syncer {
                         dirs.extend(path.parent().map(Path::to_path_buf));
                     }
                     ToSync::Wait(reply) => {
-                        // Makes the new names durable.
                         for dir in std::mem::take(&mut dirs) {
-                            if let Ok(d) = File::open(&dir) {
-                                let _ = d.sync_all();
-                            }
+                            sync_folder(Some(&dir));
                         }
                         let _ = reply.send(failed.take().map_or(Ok(()), Err));
                     }
@@ -266,9 +269,7 @@ impl Syncer {
             None => file,
         };
         file.sync_all().map_err(io_err(path))?;
-        if let Some(dir) = path.parent().and_then(|d| File::open(d).ok()) {
-            let _ = dir.sync_all();
-        }
+        sync_folder(path.parent());
         Ok(())
     }
 
