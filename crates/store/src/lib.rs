@@ -218,7 +218,7 @@ fn write_pending(
 /// its ledger is written ([`Syncer::wait`]), so what the ledger commits is on disk as before.
 /// Without the thread (it could not start), each part is flushed as it is written.
 #[derive(Clone)]
-pub(crate) struct Syncer {
+struct Syncer {
     tx: Option<std::sync::mpsc::Sender<ToSync>>,
 }
 
