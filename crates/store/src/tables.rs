@@ -4,7 +4,9 @@
 use polars::prelude::*;
 use polars_arrow::array::{Array, PrimitiveArray};
 use polars_parquet::parquet::error::{ParquetError, ParquetResult};
-use polars_parquet::write::{CompressedPage, Encoding, Page};
+use polars_parquet::parquet::page::DataPage;
+use polars_parquet::parquet::schema::types::PrimitiveType;
+use polars_parquet::write::{CompressedPage, Encoding, Page, ParquetType};
 use restday_model::{Activity, LedgerRow, Outcome, SampleColumn, Samples, WellnessRow};
 
 /// An activity as stored: the model's activity (without samples once read back) and where it
@@ -261,7 +263,14 @@ fn write_part<W: std::io::Write>(
         .zip(columns)
         .map(|(field, (array, encoding, min_max))| {
             let options = if min_max { options } else { counts_only };
-            array_to_columns(array, to_parquet_type(&field)?, options, &[encoding])?
+            let type_ = to_parquet_type(&field)?;
+            if encoding == Encoding::Plain
+                && let Some(pages) = plain_pages(array.as_ref(), &type_, min_max)
+            {
+                let pages = pages.into_iter().map(|page| compress_page(page).map_err(to_err));
+                return Ok(vec![pages.collect::<PolarsResult<Vec<CompressedPage>>>()?]);
+            }
+            array_to_columns(array, type_, options, &[encoding])?
                 .into_iter()
                 .map(|pages| {
                     pages
@@ -280,6 +289,188 @@ fn write_part<W: std::io::Write>(
     writer.write(n as u64, DynIter::new(pages_of))?;
     writer.end(None)?;
     Ok(())
+}
+
+/// The pages of a plain-encoded, optional `Float64` or `Int32` column, as Polars'
+/// `array_to_columns` makes them but for the definition levels, which are written straight
+/// from the validity bitmap: one run for a column with no gap or with nothing but gaps, else
+/// one bit-packed run that is the bitmap's own bytes (Polars encodes them a bit at a time, 4 %
+/// of an import's instructions). Rows are split into pages of 1 MiB of values, a whole number
+/// of bytes of the bitmap each. Statistics: the null count, and with `min_max` the minimum and
+/// maximum of an integer column.
+///
+/// `None` for any other column (or a big-endian machine): Polars writes those.
+fn plain_pages(array: &dyn Array, type_: &ParquetType, min_max: bool) -> Option<Vec<Page>> {
+    use polars_arrow::datatypes::ArrowDataType as A;
+    use polars_parquet::parquet::schema::Repetition;
+    let ParquetType::PrimitiveType(type_) = type_ else { return None };
+    if type_.field_info.repetition != Repetition::Optional || cfg!(target_endian = "big") {
+        return None;
+    }
+    let any = array.as_any();
+    match array.dtype() {
+        A::Float64 if !min_max => {
+            Some(pages_of(any.downcast_ref::<PrimitiveArray<f64>>()?, type_, false))
+        }
+        A::Int32 => Some(pages_of(any.downcast_ref::<PrimitiveArray<i32>>()?, type_, min_max)),
+        _ => None,
+    }
+}
+
+/// [`plain_pages`] of one array.
+fn pages_of<T>(array: &PrimitiveArray<T>, type_: &PrimitiveType, min_max: bool) -> Vec<Page>
+where
+    T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType + PartialOrd,
+{
+    let rows_per_page = ((1 << 20) / size_of::<T>()).max(8) & !7;
+    (0..array.len())
+        .step_by(rows_per_page)
+        .map(|start| {
+            let rows = rows_per_page.min(array.len() - start);
+            Page::Data(plain_page(&array.clone().sliced(start, rows), type_, min_max))
+        })
+        .collect()
+}
+
+/// One version-1 data page of `array`, plain-encoded, with its definition levels.
+fn plain_page<T>(array: &PrimitiveArray<T>, type_: &PrimitiveType, min_max: bool) -> DataPage
+where
+    T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType + PartialOrd,
+{
+    use polars_arrow::bitmap::utils::SlicesIterator;
+    use polars_parquet::parquet::CowBuffer;
+    use polars_parquet::parquet::page::{DataPageHeader, DataPageHeaderV1};
+    use polars_parquet::parquet::statistics::PrimitiveStatistics;
+    use polars_parquet::write::Descriptor;
+    let n = array.len();
+    let validity = array.validity().filter(|v| v.unset_bits() > 0);
+    let nulls = validity.map_or(0, |v| v.unset_bits());
+    let mut buffer = Vec::with_capacity(16 + n.div_ceil(8) + size_of::<T>() * (n - nulls));
+    // Version 1: the levels' length in 4 bytes, then the levels (see `def_levels`).
+    buffer.extend_from_slice(&[0; 4]);
+    match validity {
+        None => {
+            uleb128(&mut buffer, (n as u64) << 1);
+            buffer.push(1);
+        }
+        Some(_) if nulls == n => {
+            uleb128(&mut buffer, (n as u64) << 1);
+            buffer.push(0);
+        }
+        Some(valid) => def_levels(&mut buffer, valid),
+    }
+    let levels = (buffer.len() - 4) as i32;
+    buffer[..4].copy_from_slice(&levels.to_le_bytes());
+    // The values present, in order.
+    let values = array.values().as_slice();
+    let mut bounds: Option<(T, T)> = None;
+    let mut take = |run: &[T]| {
+        buffer.extend_from_slice(bytemuck::cast_slice(run));
+        if min_max {
+            for &v in run {
+                bounds = Some(match bounds {
+                    None => (v, v),
+                    Some((lo, hi)) => (if v < lo { v } else { lo }, if v > hi { v } else { hi }),
+                });
+            }
+        }
+    };
+    match validity {
+        None => take(values),
+        Some(valid) => {
+            for (start, len) in SlicesIterator::new(valid) {
+                take(&values[start..start + len]);
+            }
+        }
+    }
+    let statistics = PrimitiveStatistics::<T> {
+        primitive_type: type_.clone(),
+        null_count: Some(nulls as i64),
+        distinct_count: None,
+        min_value: bounds.map(|b| b.0),
+        max_value: bounds.map(|b| b.1),
+    };
+    let header = DataPageHeaderV1 {
+        num_values: n as i32,
+        encoding: Encoding::Plain.into(),
+        definition_level_encoding: Encoding::Rle.into(),
+        repetition_level_encoding: Encoding::Rle.into(),
+        statistics: Some(statistics.serialize()),
+    };
+    // The levels as Polars' own pages declare them (the writer takes them from the schema).
+    let descriptor =
+        Descriptor { primitive_type: type_.clone(), max_def_level: 0, max_rep_level: 0 };
+    DataPage::new(DataPageHeader::V1(header), CowBuffer::Owned(buffer), descriptor, n)
+}
+
+/// The definition levels of an optional column with gaps: Parquet's RLE / bit-packing hybrid
+/// of width 1, from the validity bitmap. A run of at least 8 rows alike (present or missing)
+/// goes as a run: its length shifted left once, then its value in a byte. The rows between
+/// go bit-packed, 8 to a byte, first row lowest as in an Arrow bitmap: their count of bytes
+/// shifted left once and tagged 1, then the bytes. The last byte's unused bits are clear.
+fn def_levels(out: &mut Vec<u8>, valid: &polars_arrow::bitmap::Bitmap) {
+    const RUN: usize = 8;
+    let n = valid.len();
+    // The bitmap's bytes from its first row, and 8 more, clear, to read past the end.
+    let mut bytes = Vec::with_capacity(n.div_ceil(8) + 8);
+    let chunks = valid.chunks::<u64>();
+    let (rest, rest_bits) = (chunks.remainder(), chunks.remainder_len());
+    for chunk in chunks {
+        bytes.extend_from_slice(&chunk.to_le_bytes());
+    }
+    bytes.extend_from_slice(&rest.to_le_bytes()[..rest_bits.div_ceil(8)]);
+    bytes.extend_from_slice(&[0; 8]);
+    // 56 rows from `at` (the low bits), and the run of rows alike from there.
+    let window = |at: usize| {
+        let word: [u8; 8] = bytes[at / 8..at / 8 + 8].try_into().expect("8 bytes");
+        u64::from_le_bytes(word) >> (at % 8)
+    };
+    let run_at = |at: usize| {
+        let value = window(at) & 1;
+        let mut len = 0;
+        while at + len < n {
+            let w = if value == 1 { !window(at + len) } else { window(at + len) };
+            let alike = (w.trailing_zeros() as usize).min(56);
+            len += alike;
+            if alike < 56 {
+                break;
+            }
+        }
+        (value as u8, len.min(n - at))
+    };
+    let mut packed = Vec::new();
+    let mut at = 0;
+    while at < n {
+        let (value, len) = run_at(at);
+        if len >= RUN {
+            uleb128(out, (len as u64) << 1);
+            out.push(value);
+            at += len;
+            continue;
+        }
+        // Groups of 8 rows until a run starts at the end of one (or the rows end).
+        packed.clear();
+        while at < n {
+            let group = window(at) as u8;
+            let kept = (n - at).min(8);
+            packed.push(if kept == 8 { group } else { group & ((1u8 << kept) - 1) });
+            at += 8;
+            if at < n && run_at(at).1 >= RUN {
+                break;
+            }
+        }
+        uleb128(out, ((packed.len() as u64) << 1) | 1);
+        out.extend_from_slice(&packed);
+    }
+}
+
+/// `v` as an unsigned LEB128 varint (the lengths in Parquet's hybrid encoding).
+fn uleb128(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
 /// Compresses one page as Polars' `compress` does with zstd at its default level, but with one
@@ -860,6 +1051,64 @@ mod tests {
         // The ids are dictionary-encoded: two values, one key per row.
         let ids = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == "activity_id");
         assert!(ids.unwrap().dictionary_page_offset().is_some());
+    }
+
+    #[test]
+    fn definition_levels_go_as_runs_of_rows_alike_and_bit_packed_bytes_between() {
+        // 10 present, 8 alternating from missing, 9 missing, 2 present and 1 missing.
+        let mut valid = vec![true; 10];
+        valid.extend([false, true, false, true, false, true, false, true]);
+        valid.extend([false; 9]);
+        valid.extend([true, true, false]);
+        let mut out = Vec::new();
+        def_levels(&mut out, &polars_arrow::bitmap::Bitmap::from_iter(valid));
+        // By hand, from the Parquet spec: a run of 10 ones is (10 << 1, 1); the next 8 rows
+        // are one bit-packed byte, (1 << 1 | 1, 0b1010_1010), as the run after them is 9 long;
+        // 9 zeros (9 << 1, 0); the last 3 rows a last byte, their bits 1, 1, 0 from the lowest.
+        assert_eq!(out, [0x14, 0x01, 0x03, 0xAA, 0x12, 0x00, 0x03, 0b011]);
+    }
+
+    #[test]
+    fn plain_columns_over_several_pages_read_back_with_every_gap_and_their_statistics() {
+        use polars_parquet::parquet::statistics::Statistics;
+        // 300,001 rows: three pages of the 131,072 doubles a page holds. A heart rate missing
+        // every 7th row, an altitude never there, a speed missing across the first page's end,
+        // and a cadence present every 40th row.
+        let n = 300_001;
+        let mut s = Samples::default();
+        for i in 0..n {
+            s.push(SampleRow {
+                time_ms: Some(i as i64 * 1000),
+                heart_rate: (i % 7 != 0).then_some(60 + (i % 150) as i32),
+                speed_m_s: (!(131_000..131_200).contains(&i)).then_some(i as f64 / 8.0),
+                cadence: (i % 40 == 3).then_some(80 + (i % 11) as i32),
+                ..Default::default()
+            });
+        }
+        let rows = [("a-0", &s)];
+        let mut bytes = Vec::new();
+        write_samples(&rows, &mut bytes).unwrap();
+        let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
+        assert!(back.equals_missing(&samples_frame(&rows).unwrap()));
+        assert_eq!(back.column("speed_m_s").unwrap().null_count(), 200);
+        assert_eq!(back.column("altitude_m").unwrap().null_count(), n);
+
+        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+        let chunks = meta.row_groups[0].parquet_columns();
+        let stats = |name: &str| {
+            let c = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == name).unwrap();
+            c.statistics(&meta.footer_buf).unwrap().unwrap()
+        };
+        // Rows 0, 7, ... 299,999 miss their heart rate: 42,858 of them. 7 and 150 share no
+        // factor, so every value 60 + 0..150 comes, from 60 to 209.
+        let Statistics::Int32(hr) = stats("heart_rate") else { panic!("hr is not int32") };
+        assert_eq!(
+            (hr.min_value, hr.max_value, hr.null_count),
+            (Some(60), Some(209), Some(42_858))
+        );
+        // Rows 3, 43, ... 299,963 have a cadence: 7,500 of them.
+        let Statistics::Int32(c) = stats("cadence") else { panic!("cadence is not int32") };
+        assert_eq!((c.min_value, c.max_value, c.null_count), (None, None, Some(n as i64 - 7_500)));
     }
 
     #[test]
