@@ -264,9 +264,7 @@ fn write_part<W: std::io::Write>(
         .map(|(field, (array, encoding, min_max))| {
             let options = if min_max { options } else { counts_only };
             let type_ = to_parquet_type(&field)?;
-            if encoding == Encoding::Plain
-                && let Some(pages) = plain_pages(array.as_ref(), &type_, min_max)
-            {
+            if let Some(pages) = pages_by_hand(array.as_ref(), &type_, encoding, min_max) {
                 let pages = pages.into_iter().map(|page| compress_page(page).map_err(to_err));
                 return Ok(vec![pages.collect::<PolarsResult<Vec<CompressedPage>>>()?]);
             }
@@ -291,16 +289,22 @@ fn write_part<W: std::io::Write>(
     Ok(())
 }
 
-/// The pages of a plain-encoded, optional `Float64` or `Int32` column, as Polars'
-/// `array_to_columns` makes them but for the definition levels, which are written straight
-/// from the validity bitmap: one run for a column with no gap or with nothing but gaps, else
-/// one bit-packed run that is the bitmap's own bytes (Polars encodes them a bit at a time, 4 %
-/// of an import's instructions). Rows are split into pages of 1 MiB of values, a whole number
-/// of bytes of the bitmap each. Statistics: the null count, and with `min_max` the minimum and
-/// maximum of an integer column.
+/// The pages of the optional columns that `write_part` writes by hand: plain `Float64`,
+/// `Int32` and dates, plain or delta-encoded `Int64` and timestamps. They are the pages Polars'
+/// `array_to_columns` makes, but Polars encodes the definition levels a bit at a time and
+/// walks the values present through an iterator of optional values (5 % of an import's
+/// instructions together). Here the levels come from the validity bitmap's words (see
+/// [`def_levels`]) and the values 64 rows at a time. Rows are split into pages of 1 MiB of
+/// values, a whole number of bytes of the bitmap each. Statistics: the null count, and with
+/// `min_max` the minimum and maximum of an integer column.
 ///
 /// `None` for any other column (or a big-endian machine): Polars writes those.
-fn plain_pages(array: &dyn Array, type_: &ParquetType, min_max: bool) -> Option<Vec<Page>> {
+fn pages_by_hand(
+    array: &dyn Array,
+    type_: &ParquetType,
+    encoding: Encoding,
+    min_max: bool,
+) -> Option<Vec<Page>> {
     use polars_arrow::datatypes::ArrowDataType as A;
     use polars_parquet::parquet::schema::Repetition;
     let ParquetType::PrimitiveType(type_) = type_ else { return None };
@@ -308,17 +312,27 @@ fn plain_pages(array: &dyn Array, type_: &ParquetType, min_max: bool) -> Option<
         return None;
     }
     let any = array.as_any();
-    match array.dtype() {
-        A::Float64 if !min_max => {
-            Some(pages_of(any.downcast_ref::<PrimitiveArray<f64>>()?, type_, false))
+    match (encoding, array.dtype()) {
+        (Encoding::Plain, A::Float64) if !min_max => {
+            Some(pages_of(any.downcast_ref::<PrimitiveArray<f64>>()?, type_, encoding, false))
         }
-        A::Int32 => Some(pages_of(any.downcast_ref::<PrimitiveArray<i32>>()?, type_, min_max)),
+        (Encoding::Plain, A::Int32 | A::Date32) => {
+            Some(pages_of(any.downcast_ref::<PrimitiveArray<i32>>()?, type_, encoding, min_max))
+        }
+        (Encoding::Plain | Encoding::DeltaBinaryPacked, A::Int64 | A::Timestamp(..)) => {
+            Some(pages_of(any.downcast_ref::<PrimitiveArray<i64>>()?, type_, encoding, min_max))
+        }
         _ => None,
     }
 }
 
-/// [`plain_pages`] of one array.
-fn pages_of<T>(array: &PrimitiveArray<T>, type_: &PrimitiveType, min_max: bool) -> Vec<Page>
+/// [`pages_by_hand`] of one array.
+fn pages_of<T>(
+    array: &PrimitiveArray<T>,
+    type_: &PrimitiveType,
+    encoding: Encoding,
+    min_max: bool,
+) -> Vec<Page>
 where
     T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType + PartialOrd,
 {
@@ -327,13 +341,19 @@ where
         .step_by(rows_per_page)
         .map(|start| {
             let rows = rows_per_page.min(array.len() - start);
-            Page::Data(plain_page(&array.clone().sliced(start, rows), type_, min_max))
+            Page::Data(data_page(&array.clone().sliced(start, rows), type_, encoding, min_max))
         })
         .collect()
 }
 
-/// One version-1 data page of `array`, plain-encoded, with its definition levels.
-fn plain_page<T>(array: &PrimitiveArray<T>, type_: &PrimitiveType, min_max: bool) -> DataPage
+/// One version-1 data page of `array`, with its definition levels: its values present plain,
+/// or delta-encoded (`Encoding::DeltaBinaryPacked`, for an `i64` array only).
+fn data_page<T>(
+    array: &PrimitiveArray<T>,
+    type_: &PrimitiveType,
+    encoding: Encoding,
+    min_max: bool,
+) -> DataPage
 where
     T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType + PartialOrd,
 {
@@ -360,45 +380,36 @@ where
     }
     let levels = (buffer.len() - 4) as i32;
     buffer[..4].copy_from_slice(&levels.to_le_bytes());
-    // The values present, in order: 64 rows at a time, a whole block at once when none is
-    // missing, else value by value (a run at a time cost a call per run: measures missing
-    // every few rows make thousands).
-    let values = array.values().as_slice();
     let mut bounds: Option<(T, T)> = None;
-    let mut bound = |v: T| {
+    let mut bound = |run: &[T]| {
         if min_max {
-            bounds = Some(match bounds {
-                None => (v, v),
-                Some((lo, hi)) => (if v < lo { v } else { lo }, if v > hi { v } else { hi }),
-            });
-        }
-    };
-    match validity {
-        None => {
-            buffer.extend_from_slice(bytemuck::cast_slice(values));
-            values.iter().for_each(|&v| bound(v));
-        }
-        Some(valid) => {
-            let chunks = valid.chunks::<u64>();
-            let (rest, rest_len) = (chunks.remainder(), chunks.remainder_len());
-            let last = (rest_len > 0).then(|| (rest & ((1u64 << rest_len) - 1), rest_len));
-            let mut start = 0;
-            for (mut word, len) in chunks.map(|w| (w, 64)).chain(last) {
-                if word == u64::MAX {
-                    let block = &values[start..start + 64];
-                    buffer.extend_from_slice(bytemuck::cast_slice(block));
-                    block.iter().for_each(|&v| bound(v));
-                }
-                while word != u64::MAX && word != 0 {
-                    let v = values[start + word.trailing_zeros() as usize];
-                    // Bytes of a size known here: copied without a call.
-                    buffer.extend_from_slice(bytemuck::bytes_of(&v));
-                    bound(v);
-                    word &= word - 1;
-                }
-                start += len;
+            for &v in run {
+                bounds = Some(match bounds {
+                    None => (v, v),
+                    Some((lo, hi)) => (if v < lo { v } else { lo }, if v > hi { v } else { hi }),
+                });
             }
         }
+    };
+    if encoding == Encoding::DeltaBinaryPacked {
+        let mut present = Vec::with_capacity(n - nulls);
+        for_present(array.values(), validity, |run| {
+            bound(run);
+            match run {
+                [v] => present.push(*v),
+                _ => present.extend_from_slice(run),
+            }
+        });
+        delta_binary_packed(bytemuck::cast_slice(&present), &mut buffer);
+    } else {
+        for_present(array.values(), validity, |run| {
+            bound(run);
+            match run {
+                // Bytes of a size known here: copied without a call.
+                [v] => buffer.extend_from_slice(bytemuck::bytes_of(v)),
+                _ => buffer.extend_from_slice(bytemuck::cast_slice(run)),
+            }
+        });
     }
     let statistics = PrimitiveStatistics::<T> {
         primitive_type: type_.clone(),
@@ -409,7 +420,7 @@ where
     };
     let header = DataPageHeaderV1 {
         num_values: n as i32,
-        encoding: Encoding::Plain.into(),
+        encoding: encoding.into(),
         definition_level_encoding: Encoding::Rle.into(),
         repetition_level_encoding: Encoding::Rle.into(),
         statistics: Some(statistics.serialize()),
@@ -418,6 +429,77 @@ where
     let descriptor =
         Descriptor { primitive_type: type_.clone(), max_def_level: 0, max_rep_level: 0 };
     DataPage::new(DataPageHeader::V1(header), CowBuffer::Owned(buffer), descriptor, n)
+}
+
+/// Calls `each` with the values present, in order: 64 rows at a time, a whole block at once
+/// when none is missing, else value by value (a run at a time cost a call per run: measures
+/// missing every few rows make thousands).
+fn for_present<T: Copy>(
+    values: &[T],
+    validity: Option<&polars_arrow::bitmap::Bitmap>,
+    mut each: impl FnMut(&[T]),
+) {
+    let Some(valid) = validity else { return each(values) };
+    let chunks = valid.chunks::<u64>();
+    let (rest, rest_len) = (chunks.remainder(), chunks.remainder_len());
+    let last = (rest_len > 0).then(|| (rest & ((1u64 << rest_len) - 1), rest_len));
+    let mut start = 0;
+    for (mut word, len) in chunks.map(|w| (w, 64)).chain(last) {
+        if word == u64::MAX {
+            each(&values[start..start + 64]);
+        }
+        while word != u64::MAX && word != 0 {
+            let i = start + word.trailing_zeros() as usize;
+            each(&values[i..i + 1]);
+            word &= word - 1;
+        }
+        start += len;
+    }
+}
+
+/// `values` as Parquet's DELTA_BINARY_PACKED, laid out as Polars lays it out: blocks of 256
+/// values in one miniblock. The header (block size, miniblocks per block, count, first value),
+/// then for each block of the deltas that follow: the smallest delta (zigzag varint), the bit
+/// width of their excess over it (a byte), and the excesses bit-packed at that width, first
+/// value lowest, the block filled out with zeros. A block of equal deltas packs to no byte.
+fn delta_binary_packed(values: &[i64], out: &mut Vec<u8>) {
+    const BLOCK: usize = 256;
+    let zigzag = |out: &mut Vec<u8>, v: i64| uleb128(out, ((v << 1) ^ (v >> 63)) as u64);
+    uleb128(out, BLOCK as u64);
+    uleb128(out, 1);
+    uleb128(out, values.len() as u64);
+    zigzag(out, values.first().copied().unwrap_or_default());
+    let Some((&first, rest)) = values.split_first() else { return };
+    let (mut prev, mut deltas, mut excess) = (first, [0i64; BLOCK], [0u64; BLOCK]);
+    for block in rest.chunks(BLOCK) {
+        let mut min = i64::MAX;
+        for (d, &v) in deltas.iter_mut().zip(block) {
+            *d = v.wrapping_sub(prev);
+            min = min.min(*d);
+            prev = v;
+        }
+        let mut widest = 0;
+        for (e, &d) in excess.iter_mut().zip(&deltas[..block.len()]) {
+            *e = d.wrapping_sub(min) as u64;
+            widest |= *e;
+        }
+        excess[block.len()..].fill(0);
+        let bits = 64 - widest.leading_zeros();
+        zigzag(out, min);
+        out.push(bits as u8);
+        if bits > 0 {
+            let (mut acc, mut filled) = (0u128, 0);
+            for &e in &excess {
+                acc |= u128::from(e) << filled;
+                filled += bits;
+                if filled >= 64 {
+                    out.extend_from_slice(&(acc as u64).to_le_bytes());
+                    acc >>= 64;
+                    filled -= 64;
+                }
+            }
+        }
+    }
 }
 
 /// The definition levels of an optional column with gaps: Parquet's RLE / bit-packing hybrid
@@ -1088,14 +1170,15 @@ mod tests {
     #[test]
     fn plain_columns_over_several_pages_read_back_with_every_gap_and_their_statistics() {
         use polars_parquet::parquet::statistics::Statistics;
-        // 300,001 rows: three pages of the 131,072 doubles a page holds. A heart rate missing
+        // 300,001 rows: three pages of the 131,072 doubles or times a page holds. A time
+        // missing every 1,000th row and stepping by 999, 999 and 1,002 ms, a heart rate missing
         // every 7th row, an altitude never there, a speed missing across the first page's end,
         // and a cadence present every 40th row.
         let n = 300_001;
         let mut s = Samples::default();
         for i in 0..n {
             s.push(SampleRow {
-                time_ms: Some(i as i64 * 1000),
+                time_ms: (i % 1000 != 999).then_some(i as i64 * 1000 - (i % 3) as i64),
                 heart_rate: (i % 7 != 0).then_some(60 + (i % 150) as i32),
                 speed_m_s: (!(131_000..131_200).contains(&i)).then_some(i as f64 / 8.0),
                 cadence: (i % 40 == 3).then_some(80 + (i % 11) as i32),
@@ -1116,6 +1199,12 @@ mod tests {
             let c = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == name).unwrap();
             c.statistics(&meta.footer_buf).unwrap().unwrap()
         };
+        // Times from row 0 (0 ms) to row 300,000 (300,000,000 ms), 300 rows without.
+        let Statistics::Int64(t) = stats("time") else { panic!("time is not int64") };
+        assert_eq!(
+            (t.min_value, t.max_value, t.null_count),
+            (Some(0), Some(300_000_000), Some(300))
+        );
         // Rows 0, 7, ... 299,999 miss their heart rate: 42,858 of them. 7 and 150 share no
         // factor, so every value 60 + 0..150 comes, from 60 to 209.
         let Statistics::Int32(hr) = stats("heart_rate") else { panic!("hr is not int32") };
@@ -1126,6 +1215,48 @@ mod tests {
         // Rows 3, 43, ... 299,963 have a cadence: 7,500 of them.
         let Statistics::Int32(c) = stats("cadence") else { panic!("cadence is not int32") };
         assert_eq!((c.min_value, c.max_value, c.null_count), (None, None, Some(n as i64 - 7_500)));
+    }
+
+    #[test]
+    fn delta_encoding_is_polars_own_byte_for_byte_within_a_block() {
+        use polars_parquet::write::{CompressionOptions, StatisticsOptions, WriteOptions};
+        use polars_parquet::write::{Version, array_to_columns, to_parquet_type};
+        // 257 values (the first and a block of 256 deltas): steps, steps back, a jump of 285
+        // years, a repeat. Polars pads a block's last deltas with what its buffer held before,
+        // zeros in the first block: beyond it only the values can match, which the other tests
+        // read back.
+        let mut values = vec![0i64];
+        for i in 1..257i64 {
+            let last = values[values.len() - 1];
+            values.push(match i % 50 {
+                0 => last + 9_000_000_000_000,
+                7 => last - 4_000,
+                13 => last,
+                _ => last + 1_000 + i * i,
+            });
+        }
+        let field = polars_arrow::datatypes::Field::new("t".into(), ArrowDataType::Int64, true);
+        let options = WriteOptions {
+            statistics: StatisticsOptions::default(),
+            compression: CompressionOptions::Uncompressed,
+            version: Version::V1,
+            data_page_size: None,
+        };
+        let array = PrimitiveArray::from_vec(values.clone()).boxed();
+        let type_ = to_parquet_type(&field).unwrap();
+        let mut pages = array_to_columns(array, type_, options, &[Encoding::DeltaBinaryPacked])
+            .unwrap()
+            .remove(0);
+        let Some(Ok(Page::Data(page))) = pages.next() else { panic!("no data page") };
+        // Past the levels (their length, then the levels).
+        let buffer = page.buffer();
+        let levels = i32::from_le_bytes(buffer[..4].try_into().unwrap()) as usize;
+        let mut ours = Vec::new();
+        delta_binary_packed(&values, &mut ours);
+        assert_eq!(ours, buffer[4 + levels..]);
+        // The header by hand: block size 256 (varint 0x80 0x02), one miniblock, 257 values,
+        // first value 0 (zigzag 0).
+        assert_eq!(ours[..6], [0x80, 0x02, 0x01, 0x81, 0x02, 0x00]);
     }
 
     #[test]
