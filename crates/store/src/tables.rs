@@ -461,11 +461,9 @@ fn dictionary_pages(array: &dyn Array, type_: &PrimitiveType, min_max: bool) -> 
         plain.extend_from_slice(&(v.len() as u32).to_le_bytes());
         plain.extend_from_slice(v.as_bytes());
     }
-    let bounds = |pick: fn(&str, &str) -> bool| {
-        let pick = |a: &str, b: &str| if pick(a, b) { a.to_string() } else { b.to_string() };
-        min_max.then(|| values.values_iter().map(String::from).reduce(|a, b| pick(&a, &b)))?
-    };
-    let (min, max) = (bounds(|a, b| a <= b), bounds(|a, b| a >= b));
+    // Strings order as their UTF-8 bytes do, as Parquet compares them.
+    let bytes = |v: Option<&str>| v.filter(|_| min_max).map(|v| v.as_bytes().to_vec());
+    let (min, max) = (bytes(values.values_iter().min()), bytes(values.values_iter().max()));
     let mut pages = vec![Page::Dict(DictPage::new(CowBuffer::Owned(plain), values.len(), false))];
     let keys = dictionary.keys();
     const ROWS: usize = (1 << 20) / 4;
@@ -485,8 +483,8 @@ fn dictionary_pages(array: &dyn Array, type_: &PrimitiveType, min_max: bool) -> 
             primitive_type: type_.clone(),
             null_count: Some(nulls as i64),
             distinct_count: None,
-            min_value: min.clone().map(String::into_bytes),
-            max_value: max.clone().map(String::into_bytes),
+            min_value: min.clone(),
+            max_value: max.clone(),
         };
         let header = DataPageHeaderV1 {
             num_values: n as i32,
