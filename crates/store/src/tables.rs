@@ -1236,6 +1236,17 @@ mod tests {
         }
     }
 
+    /// The statistics of column `name` in the first row group of the Parquet file `bytes`.
+    fn column_statistics(
+        bytes: &[u8],
+        name: &str,
+    ) -> polars_parquet::parquet::statistics::Statistics {
+        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(bytes)).unwrap();
+        let chunks = meta.row_groups[0].parquet_columns();
+        let c = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == name).unwrap();
+        c.statistics(&meta.footer_buf).unwrap().unwrap()
+    }
+
     #[test]
     fn a_written_sample_part_reads_back_as_the_frame_with_the_statistics_readers_filter_by() {
         use polars_parquet::parquet::statistics::Statistics;
@@ -1248,12 +1259,7 @@ mod tests {
         // Same columns, same types, same values as the frame.
         assert!(back.equals_missing(&samples_frame(&rows).unwrap()));
 
-        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
-        let chunks = meta.row_groups[0].parquet_columns();
-        let stats = |name: &str| {
-            let c = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == name).unwrap();
-            c.statistics(&meta.footer_buf).unwrap().unwrap()
-        };
+        let stats = |name: &str| column_statistics(&bytes, name);
         // Time: 1 s to 7 s after the epoch, in ms; heart rate 120 to 152, one missing.
         let Statistics::Int64(t) = stats("time") else { panic!("time is not int64") };
         assert_eq!((t.min_value, t.max_value, t.null_count), (Some(1_000), Some(7_000), Some(0)));
@@ -1263,6 +1269,8 @@ mod tests {
         let Statistics::Double(d) = stats("distance_m") else { panic!("distance is not double") };
         assert_eq!((d.min_value, d.max_value, d.null_count), (None, None, Some(2)));
         // The ids are dictionary-encoded: two values, one key per row.
+        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+        let chunks = meta.row_groups[0].parquet_columns();
         let ids = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == "activity_id");
         assert!(ids.unwrap().dictionary_page_offset().is_some());
     }
@@ -1316,12 +1324,7 @@ mod tests {
         assert_eq!(back.column("speed_m_s").unwrap().null_count(), 200 + 10);
         assert_eq!(back.column("altitude_m").unwrap().null_count(), n);
 
-        let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
-        let chunks = meta.row_groups[0].parquet_columns();
-        let stats = |name: &str| {
-            let c = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == name).unwrap();
-            c.statistics(&meta.footer_buf).unwrap().unwrap()
-        };
+        let stats = |name: &str| column_statistics(&bytes, name);
         // Times from row 0 (0 ms) to row 300,000 (300,000,000 ms), 300 rows without.
         let Statistics::Int64(t) = stats("time") else { panic!("time is not int64") };
         assert_eq!(
