@@ -30,6 +30,7 @@ impl Stack {
         self.ends.len()
     }
     /// The name `up` levels above the innermost element (0 is the innermost).
+    #[inline(always)]
     pub(crate) fn get(&self, up: usize) -> &[u8] {
         let n = self.ends.len();
         if up >= n {
