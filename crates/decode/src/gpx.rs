@@ -3,7 +3,7 @@
 //! element with the same local name, whatever its namespace prefix). Routes and waypoints are
 //! not activities.
 
-use crate::xml::{self, Handler, Stack, attr, parse_f64, parse_i32, parse_time};
+use crate::xml::{self, Handler, Stack, parse_f64, parse_i32, parse_time};
 use crate::{Content, DecodeError, Decoded, haversine_m};
 use quick_xml::events::BytesStart;
 use restday_model::{Activity, SampleRow, Samples};
@@ -46,9 +46,21 @@ impl Handler for Gpx {
             }
             b"trkseg" => self.last_pos = None,
             b"trkpt" if self.track.is_some() => {
-                let coord = |name| attr(e, name).and_then(|v| parse_f64(&v));
-                let lat = coord(b"lat").filter(|l| l.abs() <= 90.0);
-                let lon = coord(b"lon").filter(|l| l.abs() <= 180.0);
+                // Both in one pass over the attributes, the first of each name counting (as
+                // `attr` finds it).
+                let (mut lat, mut lon) = (None, None);
+                for a in e.attributes().flatten() {
+                    let slot = match a.key.local_name().as_ref() {
+                        b"lat" => &mut lat,
+                        b"lon" => &mut lon,
+                        _ => continue,
+                    };
+                    if slot.is_none() {
+                        *slot = Some(parse_f64(&a.value));
+                    }
+                }
+                let lat = lat.flatten().filter(|l| l.abs() <= 90.0);
+                let lon = lon.flatten().filter(|l| l.abs() <= 180.0);
                 self.point =
                     Some(SampleRow { latitude: lat, longitude: lon, ..SampleRow::default() });
             }
