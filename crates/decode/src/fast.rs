@@ -571,7 +571,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
 
 /// The fields the collector reads of a `session` or `activity` message (see `fit::session`,
 /// `fit::utc_offset`), or `None` to keep every field: fitparser names, scales and allocates
-/// every field it is given, and a session has a hundred (a third of the time to decode a 5 KB
+/// every field it is given, and a session carries dozens (a third of the time to decode a 5 KB
 /// file went to its profile). None of these is a subfield or a component of another field.
 fn used_fields(global: u16) -> Option<&'static [u8]> {
     match global {
