@@ -358,10 +358,7 @@ fn data_page<T>(
 where
     T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType + PartialOrd,
 {
-    use polars_parquet::parquet::CowBuffer;
-    use polars_parquet::parquet::page::{DataPageHeader, DataPageHeaderV1};
     use polars_parquet::parquet::statistics::PrimitiveStatistics;
-    use polars_parquet::write::Descriptor;
     let n = array.len();
     let validity = array.validity().filter(|v| v.unset_bits() > 0);
     let nulls = validity.map_or(0, |v| v.unset_bits());
@@ -405,17 +402,31 @@ where
         min_value: bounds.map(|b| b.0),
         max_value: bounds.map(|b| b.1),
     };
+    v1_page(buffer, n, encoding, statistics.serialize(), type_)
+}
+
+/// A version-1 data page of `rows` rows: `buffer` (levels, then values) with its header.
+fn v1_page(
+    buffer: Vec<u8>,
+    rows: usize,
+    encoding: Encoding,
+    statistics: polars_parquet::parquet::statistics::ParquetStatistics,
+    type_: &PrimitiveType,
+) -> DataPage {
+    use polars_parquet::parquet::CowBuffer;
+    use polars_parquet::parquet::page::{DataPageHeader, DataPageHeaderV1};
+    use polars_parquet::write::Descriptor;
     let header = DataPageHeaderV1 {
-        num_values: n as i32,
+        num_values: rows as i32,
         encoding: encoding.into(),
         definition_level_encoding: Encoding::Rle.into(),
         repetition_level_encoding: Encoding::Rle.into(),
-        statistics: Some(statistics.serialize()),
+        statistics: Some(statistics),
     };
     // The levels as Polars' own pages declare them (the writer takes them from the schema).
     let descriptor =
         Descriptor { primitive_type: type_.clone(), max_def_level: 0, max_rep_level: 0 };
-    DataPage::new(DataPageHeader::V1(header), CowBuffer::Owned(buffer), descriptor, n)
+    DataPage::new(DataPageHeader::V1(header), CowBuffer::Owned(buffer), descriptor, rows)
 }
 
 /// A version-1 page's definition levels for `n` rows: their length in 4 bytes, then the levels
@@ -448,9 +459,8 @@ fn levels(buffer: &mut Vec<u8>, n: usize, validity: Option<&polars_arrow::bitmap
 fn dictionary_pages(array: &dyn Array, type_: &PrimitiveType, min_max: bool) -> Option<Vec<Page>> {
     use polars_arrow::array::{DictionaryArray, Utf8ViewArray};
     use polars_parquet::parquet::CowBuffer;
-    use polars_parquet::parquet::page::{DataPageHeader, DataPageHeaderV1, DictPage};
+    use polars_parquet::parquet::page::DictPage;
     use polars_parquet::parquet::statistics::BinaryStatistics;
-    use polars_parquet::write::Descriptor;
     let dictionary = array.as_any().downcast_ref::<DictionaryArray<u32>>()?;
     let values = dictionary.values().as_any().downcast_ref::<Utf8ViewArray>()?;
     if values.null_count() > 0 || values.values_iter().any(|v| v.len() > 64) {
@@ -486,17 +496,7 @@ fn dictionary_pages(array: &dyn Array, type_: &PrimitiveType, min_max: bool) -> 
             min_value: min.clone(),
             max_value: max.clone(),
         };
-        let header = DataPageHeaderV1 {
-            num_values: n as i32,
-            encoding: Encoding::RleDictionary.into(),
-            definition_level_encoding: Encoding::Rle.into(),
-            repetition_level_encoding: Encoding::Rle.into(),
-            statistics: Some(statistics.serialize()),
-        };
-        let descriptor =
-            Descriptor { primitive_type: type_.clone(), max_def_level: 0, max_rep_level: 0 };
-        let page =
-            DataPage::new(DataPageHeader::V1(header), CowBuffer::Owned(buffer), descriptor, n);
+        let page = v1_page(buffer, n, Encoding::RleDictionary, statistics.serialize(), type_);
         pages.push(Page::Data(page));
     }
     Some(pages)
