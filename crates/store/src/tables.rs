@@ -678,13 +678,12 @@ fn def_levels(out: &mut Vec<u8>, valid: &polars_arrow::bitmap::Bitmap) {
     }
 }
 
-/// `v` as an unsigned LEB128 varint (the lengths in Parquet's hybrid encoding).
-fn uleb128(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
+/// `v` appended as an unsigned LEB128 varint (the lengths in Parquet's hybrid encoding),
+/// by `polars-parquet`'s encoder.
+fn uleb128(out: &mut Vec<u8>, v: u64) {
+    let mut bytes = [0u8; 10];
+    let n = polars_parquet::parquet::encoding::uleb128::encode(v, &mut bytes);
+    out.extend_from_slice(&bytes[..n]);
 }
 
 /// Compresses one page as Polars' `compress` does with zstd at its default level, but with one
