@@ -532,17 +532,7 @@ fn hybrid(out: &mut Vec<u8>, values: &[u32], width: u32) {
         }
         let group = &values[start..at.min(values.len())];
         uleb128(out, ((group.len().div_ceil(8) as u64) << 1) | 1);
-        let (mut acc, mut filled) = (0u64, 0);
-        let padding = group.len().next_multiple_of(8) - group.len();
-        for &v in group.iter().chain(std::iter::repeat_n(&0, padding)) {
-            acc |= u64::from(v) << filled;
-            filled += width;
-            while filled >= 8 {
-                out.push(acc as u8);
-                acc >>= 8;
-                filled -= 8;
-            }
-        }
+        pack(out, group, width as usize);
     }
 }
 
@@ -602,18 +592,7 @@ fn delta_binary_packed(values: &[i64], out: &mut Vec<u8>) {
         let bits = 64 - widest.leading_zeros();
         zigzag(out, min);
         out.push(bits as u8);
-        if bits > 0 {
-            let (mut acc, mut filled) = (0u128, 0);
-            for &e in &excess {
-                acc |= u128::from(e) << filled;
-                filled += bits;
-                if filled >= 64 {
-                    out.extend_from_slice(&(acc as u64).to_le_bytes());
-                    acc >>= 64;
-                    filled -= 64;
-                }
-            }
-        }
+        pack(out, &excess, bits as usize);
     }
 }
 
@@ -676,6 +655,25 @@ fn def_levels(out: &mut Vec<u8>, valid: &polars_arrow::bitmap::Bitmap) {
         uleb128(out, ((packed.len() as u64) << 1) | 1);
         out.extend_from_slice(&packed);
     }
+}
+
+/// `values` bit-packed at `width` bits each, first value lowest, filled out with zeros to a
+/// whole group of 8 (`width` bytes a group), by `polars-parquet`'s packer. No byte at width 0.
+fn pack<T: polars_parquet::parquet::encoding::bitpacked::Unpackable>(
+    out: &mut Vec<u8>,
+    values: &[T],
+    width: usize,
+) {
+    if width == 0 {
+        return;
+    }
+    // The packer works a whole pack of values at a time (32 or 64): room for those, then
+    // only the groups of 8 kept.
+    let start = out.len();
+    let packs = values.len().div_ceil(size_of::<T>() * 8);
+    out.resize(start + packs * size_of::<T>() * width, 0);
+    polars_parquet::parquet::encoding::bitpacked::encode(values, width, &mut out[start..]);
+    out.truncate(start + values.len().div_ceil(8) * width);
 }
 
 /// `v` appended as an unsigned LEB128 varint (the lengths in Parquet's hybrid encoding),
