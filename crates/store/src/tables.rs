@@ -569,7 +569,10 @@ fn for_present<T: Copy>(
 /// value lowest, the block filled out with zeros. A block of equal deltas packs to no byte.
 fn delta_binary_packed(values: &[i64], out: &mut Vec<u8>) {
     const BLOCK: usize = 256;
-    let zigzag = |out: &mut Vec<u8>, v: i64| uleb128(out, ((v << 1) ^ (v >> 63)) as u64);
+    let zigzag = |out: &mut Vec<u8>, v: i64| {
+        let (bytes, n) = polars_parquet::parquet::encoding::zigzag_leb128::encode(v);
+        out.extend_from_slice(&bytes[..n]);
+    };
     uleb128(out, BLOCK as u64);
     uleb128(out, 1);
     uleb128(out, values.len() as u64);
