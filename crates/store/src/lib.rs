@@ -27,6 +27,7 @@
 pub mod tables;
 
 use polars::prelude::*;
+use polars_parquet::write::CompressionOptions;
 use rayon::prelude::*;
 use restday_model::LedgerRow;
 use std::collections::{BTreeMap, HashSet};
@@ -95,12 +96,12 @@ pub fn read_parquet(path: &Path) -> Result<Option<DataFrame>> {
 /// than zstd (on a 1 GB import, zstd on the ledger alone took a tenth of the time); the rest
 /// (sample parts, written once; the derived tables) get zstd, which makes smaller files. Every
 /// Parquet reader reads both.
-fn compression_for(path: &Path) -> ParquetCompression {
+fn compression_for(path: &Path) -> CompressionOptions {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     if [ACTIVITIES, IMPORTS, ARCHIVES, JOURNAL].iter().any(|t| name.starts_with(t)) {
-        ParquetCompression::Snappy
+        CompressionOptions::Snappy
     } else {
-        ParquetCompression::Zstd(None)
+        CompressionOptions::Zstd(None)
     }
 }
 
@@ -129,9 +130,7 @@ fn parquet_of<'a>(
     path: &'a Path,
     df: &'a mut DataFrame,
 ) -> impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()> + 'a {
-    move |out| {
-        ParquetWriter::new(out).with_compression(compression_for(path)).finish(df).map(|_| ())
-    }
+    move |out| tables::write_table(df, tables::UNIQUE_STRINGS, compression_for(path), out)
 }
 
 /// Writes a file to `path` atomically: `write` fills a temporary file in the same folder, which

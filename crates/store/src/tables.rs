@@ -235,15 +235,27 @@ fn write_part<W: std::io::Write>(
     columns: Vec<(Box<dyn Array>, Encoding, bool)>,
     n: usize,
 ) -> PolarsResult<()> {
+    write_columns(out, schema, columns, n, polars_parquet::write::CompressionOptions::Zstd(None))
+}
+
+/// [`write_part`] with the compression given: zstd through [`compress_page`], anything else
+/// through Polars' `compress`.
+fn write_columns<W: std::io::Write>(
+    out: W,
+    schema: &Schema,
+    columns: Vec<(Box<dyn Array>, Encoding, bool)>,
+    n: usize,
+    compression: polars_parquet::write::CompressionOptions,
+) -> PolarsResult<()> {
     use polars_parquet::write::{
         CompressionOptions, DynIter, DynStreamingIterator, FileWriter, StatisticsOptions, Version,
-        WriteOptions, array_to_columns, fallible_streaming_iterator, to_parquet_type,
+        WriteOptions, array_to_columns, compress, fallible_streaming_iterator, to_parquet_type,
     };
     use rayon::prelude::*;
     let schema = schema.to_arrow(CompatLevel::newest());
     let options = WriteOptions {
         statistics: StatisticsOptions::default(),
-        compression: CompressionOptions::Zstd(None),
+        compression,
         version: Version::V1,
         data_page_size: None,
     };
@@ -264,17 +276,16 @@ fn write_part<W: std::io::Write>(
         .map(|(field, (array, encoding, min_max))| {
             let options = if min_max { options } else { counts_only };
             let type_ = to_parquet_type(&field)?;
+            let squeeze = |page: Page| match compression {
+                CompressionOptions::Zstd(None) => compress_page(page).map_err(to_err),
+                other => compress(page, Vec::new(), other).map_err(to_err),
+            };
             if let Some(pages) = pages_by_hand(array.as_ref(), &type_, encoding, min_max) {
-                let pages = pages.into_iter().map(|page| compress_page(page).map_err(to_err));
-                return Ok(vec![pages.collect::<PolarsResult<Vec<CompressedPage>>>()?]);
+                return Ok(vec![pages.into_iter().map(squeeze).collect::<PolarsResult<Vec<_>>>()?]);
             }
             array_to_columns(array, type_, options, &[encoding])?
                 .into_iter()
-                .map(|pages| {
-                    pages
-                        .map(|page| compress_page(page?).map_err(to_err))
-                        .collect::<PolarsResult<Vec<CompressedPage>>>()
-                })
+                .map(|pages| pages.map(|page| squeeze(page?)).collect::<PolarsResult<Vec<_>>>())
                 .collect()
         })
         .collect::<PolarsResult<_>>()?;
@@ -287,6 +298,41 @@ fn write_part<W: std::io::Write>(
     writer.write(n as u64, DynIter::new(pages_of))?;
     writer.end(None)?;
     Ok(())
+}
+
+/// String columns whose values never repeat (paths, hashes, ids), in any table: written plain,
+/// not as dictionaries (see [`write_table`]).
+pub const UNIQUE_STRINGS: &[&str] =
+    &["activity_id", "file_hash", "source_path", "path", "hash", "fingerprint", "activity_ids"];
+
+/// Writes a whole table (the ledger, the activities, the derived tables) as one row group,
+/// with statistics for every column: string columns as dictionaries, except those named in
+/// `unique`, written plain like every other column. Polars' own writer tries a dictionary for
+/// every string and integer column, estimating each one's distinct values first: that was
+/// nine tenths of the cost of writing these tables (the daily table's 63 columns, paths and
+/// hashes that never repeat). A string column with too many distinct values for a dictionary
+/// still goes plain (Polars' check, on that column only).
+pub fn write_table<W: std::io::Write>(
+    df: &DataFrame,
+    unique: &[&str],
+    compression: polars_parquet::write::CompressionOptions,
+    out: W,
+) -> PolarsResult<()> {
+    let columns = df
+        .columns()
+        .iter()
+        .map(|c| {
+            let string = c.dtype() == &DataType::String;
+            let encoding = if string && !unique.contains(&c.name().as_str()) {
+                Encoding::RleDictionary
+            } else {
+                Encoding::Plain
+            };
+            let array = c.as_materialized_series().rechunk().to_arrow(0, CompatLevel::newest());
+            (array, encoding, true)
+        })
+        .collect();
+    write_columns(out, df.schema(), columns, df.height(), compression)
 }
 
 /// The pages of the optional columns that `write_part` writes by hand: plain `Float64`,
@@ -1273,6 +1319,58 @@ mod tests {
         let chunks = meta.row_groups[0].parquet_columns();
         let ids = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == "activity_id");
         assert!(ids.unwrap().dictionary_page_offset().is_some());
+    }
+
+    #[test]
+    fn a_table_reads_back_the_same_with_strings_as_dictionaries_but_unique_ones_plain() {
+        use polars_parquet::parquet::statistics::Statistics;
+        use polars_parquet::write::CompressionOptions;
+        let df = df! {
+            "path" => ["a/1.fit", "a/2.fit", "b/3.gpx", "b/4.tcx"],
+            "format" => [Some("fit"), Some("fit"), None, Some("tcx")],
+            "size" => [10i64, 20, 30, 40],
+            "load" => [Some(1.5), None, Some(-2.0), Some(0.25)],
+            "partial" => [false, true, false, false],
+        }
+        .unwrap();
+        for compression in [CompressionOptions::Snappy, CompressionOptions::Zstd(None)] {
+            let mut bytes = Vec::new();
+            write_table(&df, &["path"], compression, &mut bytes).unwrap();
+            let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
+            assert!(back.equals_missing(&df), "{back}");
+            let meta =
+                polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+            let chunks = meta.row_groups[0].parquet_columns();
+            let dictionary = |name: &str| {
+                let c = chunks.iter().find(|c| c.descriptor().path_in_schema[0] == name);
+                c.unwrap().dictionary_page_offset().is_some()
+            };
+            // A string column named unique is plain; the other one a dictionary; numbers and
+            // flags plain (Polars' writer would try a dictionary for the integers too).
+            let kinds: Vec<bool> =
+                ["path", "format", "size", "load", "partial"].map(dictionary).to_vec();
+            assert_eq!(kinds, [false, true, false, false, false]);
+            // Statistics for every column, as Polars' writer makes them.
+            let stats = |name: &str| column_statistics(&bytes, name);
+            let Statistics::Int64(size) = stats("size") else { panic!("size is not int64") };
+            assert_eq!(
+                (size.min_value, size.max_value, size.null_count),
+                (Some(10), Some(40), Some(0))
+            );
+            let Statistics::Double(load) = stats("load") else { panic!("load is not double") };
+            assert_eq!(
+                (load.min_value, load.max_value, load.null_count),
+                (Some(-2.0), Some(1.5), Some(1))
+            );
+            let Statistics::Binary(format) = stats("format") else {
+                panic!("format is not binary")
+            };
+            assert_eq!(format.min_value.as_deref(), Some(&b"fit"[..]));
+            assert_eq!(
+                (format.max_value.as_deref(), format.null_count),
+                (Some(&b"tcx"[..]), Some(1))
+            );
+        }
     }
 
     #[test]
