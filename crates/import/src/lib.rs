@@ -224,9 +224,8 @@ struct Run<'a> {
 enum Work {
     /// Content the ledger already holds, by this hash.
     Known(String),
-    /// With the file's wellness readings, made ready for the store beside the decoding (3.6 M
-    /// for the generated 1 GB export; made on the main thread, they took 0.12 s of it).
-    Decoded(String, Result<Decoded, restday_decode::DecodeError>, Vec<StoredWellness>),
+    /// With the file's wellness readings, as the store keeps them.
+    Decoded(String, Result<Decoded, restday_decode::DecodeError>, StoredWellness),
     Csv(String, Result<Sidecar, String>),
 }
 
@@ -286,23 +285,13 @@ enum ToFigures {
     Write,
 }
 
-/// A file's wellness readings as the store keeps them: each with the file's hash and path,
-/// shared.
+/// A file's wellness readings as the store keeps them: with the file's hash and path.
 fn stored_wellness(
     readings: Vec<restday_model::WellnessRow>,
     hash: &str,
     f: &SourceFile,
-) -> Vec<StoredWellness> {
-    let (file_hash, source_path): (std::sync::Arc<str>, std::sync::Arc<str>) =
-        (hash.into(), f.path.as_str().into());
-    readings
-        .into_iter()
-        .map(|row| StoredWellness {
-            row,
-            file_hash: std::sync::Arc::clone(&file_hash),
-            source_path: std::sync::Arc::clone(&source_path),
-        })
-        .collect()
+) -> StoredWellness {
+    StoredWellness { rows: readings, file_hash: hash.to_string(), source_path: f.path.clone() }
 }
 
 /// The CSV files an export or the athlete keeps beside the activity files.
@@ -528,7 +517,7 @@ fn decode_batch(
                 let mut decoded = decode_within(format, bytes, timeout);
                 let readings = match &mut decoded {
                     Ok(d) => stored_wellness(std::mem::take(&mut d.wellness), &hash, f),
-                    Err(_) => Vec::new(),
+                    Err(_) => stored_wellness(Vec::new(), &hash, f),
                 };
                 Work::Decoded(hash, decoded, readings)
             } else if f.kind == Kind::Journal {
@@ -598,7 +587,7 @@ impl Run<'_> {
             commit.archives.len(),
             commit.activities.len(),
             // Readings stay in the commit over batches until there are a part's worth.
-            commit.wellness.len(),
+            restday_store::tables::readings(&commit.wellness),
         );
         let seen_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -739,7 +728,8 @@ impl Run<'_> {
         }
         let added = commit.activities.len() as isize - before.3 as isize;
         self.summary.activities_added = (self.summary.activities_added as isize + added) as usize;
-        self.summary.wellness_rows_added += commit.wellness.len() - before.4;
+        self.summary.wellness_rows_added +=
+            restday_store::tables::readings(&commit.wellness) - before.4;
         let big_enough = self.commit_share.is_none_or(|share| {
             commit.ledger.len() as f64 >= share * self.store.ledger().len() as f64
         });
@@ -756,10 +746,7 @@ impl Run<'_> {
         f: &SourceFile,
         size: u64,
         hash: String,
-        (decoded, mut readings): (
-            Result<Decoded, restday_decode::DecodeError>,
-            Vec<StoredWellness>,
-        ),
+        (decoded, readings): (Result<Decoded, restday_decode::DecodeError>, StoredWellness),
         row: impl Fn(String, u64, String, String, Outcome) -> LedgerRow,
         commit: &mut Commit,
     ) -> LedgerRow {
@@ -842,8 +829,8 @@ impl Run<'_> {
         // The wellness of a file whose activities are all stored from another file (the R-R
         // intervals of a second copy of a run) is already stored with them.
         let all_duplicates = kept_ids.is_empty() && !duplicate_of.is_empty();
-        if !all_duplicates {
-            commit.wellness.append(&mut readings);
+        if !all_duplicates && !readings.rows.is_empty() {
+            commit.wellness.push(readings);
         }
         if all_duplicates {
             r.outcome = Outcome::Duplicate;

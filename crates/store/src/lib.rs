@@ -291,6 +291,7 @@ impl Syncer {
 pub struct Commit {
     /// New activities, with their samples.
     pub activities: Vec<(StoredActivity, restday_model::Samples)>,
+    /// New wellness readings, file by file.
     pub wellness: Vec<StoredWellness>,
     /// New ledger rows.
     pub ledger: Vec<LedgerRow>,
@@ -791,7 +792,7 @@ impl Store {
         let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();
         let held = std::mem::take(&mut c.held);
         let held = held.into_iter().filter(|a| !dropped.contains(a.0.as_str())).collect();
-        let hold_readings = self.held_rows > 0 && c.wellness.len() < self.part_rows;
+        let hold_readings = self.held_rows > 0 && tables::readings(&c.wellness) < self.part_rows;
         let wellness = if hold_readings { Vec::new() } else { std::mem::take(&mut c.wellness) };
         Batch { commit_id, name, samples, held, may_hold: true, wellness }
     }

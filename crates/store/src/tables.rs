@@ -22,13 +22,19 @@ pub struct StoredActivity {
     pub commit_id: i64,
 }
 
-/// A wellness row with its origin. A file's readings share its hash and path (a FIT file of
-/// R-R intervals has thousands of readings).
+/// One file's wellness readings, with the file's hash and path: the rows as the decoder made
+/// them (a FIT file of R-R intervals has thousands), moved along with the file, not copied into
+/// a row each with its origin.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredWellness {
-    pub row: WellnessRow,
-    pub file_hash: std::sync::Arc<str>,
-    pub source_path: std::sync::Arc<str>,
+    pub rows: Vec<WellnessRow>,
+    pub file_hash: String,
+    pub source_path: String,
+}
+
+/// How many readings `files` hold.
+pub fn readings(files: &[StoredWellness]) -> usize {
+    files.iter().map(|f| f.rows.len()).sum()
 }
 
 fn utc() -> DataType {
@@ -183,19 +189,20 @@ fn dictionary(keys: PrimitiveArray<u32>, values: &[&str]) -> PolarsResult<Box<dy
 }
 
 /// Each row's key into a dictionary of the distinct values `of` gives, in order of first
-/// appearance (`None` is a missing row). `same` tells two values apart cheaply.
-fn keys_of<'a, R, V: Copy + 'a>(
-    rows: &'a [R],
-    of: impl Fn(&'a R) -> Option<V>,
+/// appearance (`None` is a missing row), for `n` rows. `same` tells two values apart cheaply.
+fn keys_of<'a, R: 'a, V: Copy + 'a>(
+    rows: impl IntoIterator<Item = &'a R>,
+    n: usize,
+    of: impl Fn(&'a R) -> Option<(V, usize)>,
     same: impl Fn(V, V) -> bool,
 ) -> (PrimitiveArray<u32>, Vec<V>) {
     let mut values: Vec<V> = Vec::new();
-    let mut keys = Vec::with_capacity(rows.len());
-    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(n);
+    let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(n);
     // Rows come in runs of one file: the last key is tried first.
     let mut last: Option<u32> = None;
     for r in rows {
-        let Some(v) = of(r) else {
+        let Some((v, times)) = of(r) else {
             keys.push(0);
             valid.push(false);
             continue;
@@ -214,8 +221,8 @@ fn keys_of<'a, R, V: Copy + 'a>(
             },
         };
         last = Some(k);
-        keys.push(k);
-        valid.push(true);
+        keys.extend(std::iter::repeat_n(k, times));
+        valid.extend_constant(times, true);
     }
     let validity = (valid.unset_bits() > 0).then(|| valid.into());
     (
@@ -966,16 +973,18 @@ pub fn activities_from_frame(df: &DataFrame) -> PolarsResult<Vec<StoredActivity>
         .collect())
 }
 
-/// Writes `rows` as one wellness-readings part (see `write_part`): the columns and types of
-/// [`wellness_frame`], with `record`, `metric`, `file_hash` and `source_path` as dictionaries
-/// (a file's readings share them), so no string is made per reading.
+/// Writes the readings of `files` as one wellness-readings part (see `write_part`): the
+/// columns and types of [`wellness_frame`], with `record`, `metric`, `file_hash` and
+/// `source_path` as dictionaries (a file's readings share its hash and path: one key each,
+/// repeated), so no string is made per reading.
 pub fn write_wellness<W: std::io::Write>(
-    rows: &[StoredWellness],
+    files: &[StoredWellness],
     commit_id: i64,
     out: W,
 ) -> PolarsResult<()> {
     use polars_arrow::datatypes::{ArrowDataType as A, TimeUnit};
-    let n = rows.len();
+    let n = readings(files);
+    let rows = || files.iter().flat_map(|f| &f.rows);
     let ts = A::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
     let prim = |dtype: &A, values: Vec<i64>| -> Box<dyn Array> {
         Box::new(PrimitiveArray::new(dtype.clone(), values.into(), None))
@@ -983,65 +992,54 @@ pub fn write_wellness<W: std::io::Write>(
     let optional = |dtype: A, values: Vec<Option<i64>>| -> Box<dyn Array> {
         Box::new(PrimitiveArray::<i64>::from(values).to(dtype))
     };
-    let days: Vec<Option<i32>> = rows.iter().map(|r| r.row.day).collect();
-    let strings = |of: fn(&StoredWellness) -> Option<&str>| {
-        let (keys, values) = keys_of(rows, of, |a: &str, b: &str| a == b);
+    let days: Vec<Option<i32>> = rows().map(|r| r.day).collect();
+    let strings = |of: fn(&WellnessRow) -> Option<&str>| {
+        let (keys, values) = keys_of(rows(), n, |r| Some((of(r)?, 1)), |a: &str, b| a == b);
         dictionary(keys, &values)
     };
-    let shared = |of: fn(&StoredWellness) -> &std::sync::Arc<str>| {
-        let (keys, values) =
-            keys_of(rows, |r| Some(of(r)), |a, b| std::sync::Arc::ptr_eq(a, b) || a == b);
-        let values: Vec<&str> = values.iter().map(|v| v.as_ref()).collect();
+    let per_file = |of: fn(&StoredWellness) -> &str| {
+        let (keys, values) = keys_of(files, n, |f| Some((of(f), f.rows.len())), |a, b| a == b);
         dictionary(keys, &values)
     };
     let (plain, dict) = (Encoding::Plain, Encoding::RleDictionary);
     let columns = vec![
-        (prim(&ts, rows.iter().map(|r| r.row.time_ms).collect()), plain, true),
-        (optional(ts.clone(), rows.iter().map(|r| r.row.end_ms).collect()), plain, false),
+        (prim(&ts, rows().map(|r| r.time_ms).collect()), plain, true),
+        (optional(ts.clone(), rows().map(|r| r.end_ms).collect()), plain, false),
         (Box::new(PrimitiveArray::<i32>::from(days).to(A::Date32)) as _, plain, true),
-        (strings(|r| r.row.day.map(|_| r.row.metric.daily_record()))?, dict, false),
-        (strings(|r| Some(r.row.metric.as_str()))?, dict, false),
-        (
-            Box::new(PrimitiveArray::from_vec(rows.iter().map(|r| r.row.value).collect())) as _,
-            plain,
-            false,
-        ),
-        (shared(|r| &r.file_hash)?, dict, false),
-        (shared(|r| &r.source_path)?, dict, false),
+        (strings(|r| r.day.map(|_| r.metric.daily_record()))?, dict, false),
+        (strings(|r| Some(r.metric.as_str()))?, dict, false),
+        (Box::new(PrimitiveArray::from_vec(rows().map(|r| r.value).collect())) as _, plain, false),
+        (per_file(|f| &f.file_hash)?, dict, false),
+        (per_file(|f| &f.source_path)?, dict, false),
         (prim(&A::Int64, vec![commit_id; n]), dict, false),
     ];
     write_part(out, wellness_frame(&[], commit_id)?.schema(), columns, n)
 }
 
-/// `wellness_readings.parquet`: one row per wellness reading or daily value.
-pub fn wellness_frame(rows: &[StoredWellness], commit_id: i64) -> PolarsResult<DataFrame> {
+/// `wellness_readings.parquet`: one row per wellness reading or daily value, of `files` in
+/// order.
+pub fn wellness_frame(files: &[StoredWellness], commit_id: i64) -> PolarsResult<DataFrame> {
+    let rows = || files.iter().flat_map(|f| &f.rows);
+    let per_row = |of: fn(&StoredWellness) -> &str| -> Vec<&str> {
+        files.iter().flat_map(|f| std::iter::repeat_n(of(f), f.rows.len())).collect()
+    };
+    let n = readings(files);
     DataFrame::new(
-        rows.len(),
+        n,
         vec![
-            datetime_col("time", rows.iter().map(|r| Some(r.row.time_ms)).collect())?,
-            datetime_col("end_time", rows.iter().map(|r| r.row.end_ms).collect())?,
-            Column::new("date".into(), rows.iter().map(|r| r.row.day).collect::<Vec<_>>())
+            datetime_col("time", rows().map(|r| Some(r.time_ms)).collect())?,
+            datetime_col("end_time", rows().map(|r| r.end_ms).collect())?,
+            Column::new("date".into(), rows().map(|r| r.day).collect::<Vec<_>>())
                 .cast(&DataType::Date)?,
             Column::new(
                 "record".into(),
-                rows.iter()
-                    .map(|r| r.row.day.map(|_| r.row.metric.daily_record()))
-                    .collect::<Vec<_>>(),
+                rows().map(|r| r.day.map(|_| r.metric.daily_record())).collect::<Vec<_>>(),
             ),
-            Column::new(
-                "metric".into(),
-                rows.iter().map(|r| r.row.metric.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new("value".into(), rows.iter().map(|r| r.row.value).collect::<Vec<_>>()),
-            Column::new(
-                "file_hash".into(),
-                rows.iter().map(|r| r.file_hash.as_ref()).collect::<Vec<&str>>(),
-            ),
-            Column::new(
-                "source_path".into(),
-                rows.iter().map(|r| r.source_path.as_ref()).collect::<Vec<&str>>(),
-            ),
-            Column::new("commit_id".into(), vec![commit_id; rows.len()]),
+            Column::new("metric".into(), rows().map(|r| r.metric.as_str()).collect::<Vec<_>>()),
+            Column::new("value".into(), rows().map(|r| r.value).collect::<Vec<_>>()),
+            Column::new("file_hash".into(), per_row(|f| &f.file_hash)),
+            Column::new("source_path".into(), per_row(|f| &f.source_path)),
+            Column::new("commit_id".into(), vec![commit_id; n]),
         ],
     )
 }
@@ -1565,40 +1563,42 @@ mod tests {
     #[test]
     fn a_written_wellness_part_reads_back_as_the_frame() {
         use restday_model::WellnessMetric::{HeartRate, RestingHeartRate, RrInterval, SleepLevel};
-        use std::sync::Arc;
-        let (fit, json): (Arc<str>, Arc<str>) = ("h1".into(), "export.zip!a.json".into());
-        let from = |row, file: &Arc<str>, hash: &str| StoredWellness {
-            row,
+        let (fit, json) = ("export.zip!a.fit", "export.zip!a.json");
+        let file = |rows, path: &str, hash: &str| StoredWellness {
+            rows,
             file_hash: hash.into(),
-            source_path: Arc::clone(file),
+            source_path: path.into(),
         };
-        let rows = vec![
-            from(WellnessRow::at(1_000, RrInterval, 594.0), &fit, "h1"),
-            from(WellnessRow::at(2_000, RrInterval, 588.0), &fit, "h1"),
-            from(
-                WellnessRow { end_ms: Some(9_000), ..WellnessRow::at(3_000, SleepLevel, 2.0) },
-                &fit,
-                "h1",
-            ),
-            from(WellnessRow::on(20_000, RestingHeartRate, 48.0), &json, "h2"),
-            from(WellnessRow::at(4_000, HeartRate, 61.0), &fit, "h1"),
+        // Two files, the first one's readings again in a third (another copy's), one empty.
+        let first = vec![
+            WellnessRow::at(1_000, RrInterval, 594.0),
+            WellnessRow::at(2_000, RrInterval, 588.0),
+            WellnessRow { end_ms: Some(9_000), ..WellnessRow::at(3_000, SleepLevel, 2.0) },
         ];
+        let rows = vec![
+            file(first, fit, "h1"),
+            file(vec![WellnessRow::on(20_000, RestingHeartRate, 48.0)], json, "h2"),
+            file(vec![], json, "h3"),
+            file(vec![WellnessRow::at(4_000, HeartRate, 61.0)], fit, "h1"),
+        ];
+        assert_eq!(readings(&rows), 5);
         let mut bytes = Vec::new();
         write_wellness(&rows, 7, &mut bytes).unwrap();
         let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
         let frame = wellness_frame(&rows, 7).unwrap();
         assert!(back.equals_missing(&frame), "{back}\n{frame}");
-        let paths = [&fit, &fit, &fit, &json, &fit].map(|p| Some(p.to_string()));
+        let paths = [fit, fit, fit, json, fit].map(|p| Some(p.to_string()));
         assert_eq!(strs(&back, "source_path").unwrap(), paths);
-        assert_eq!(strs(&back, "file_hash").unwrap()[3].as_deref(), Some("h2"));
+        let hashes = ["h1", "h1", "h1", "h2", "h1"].map(|h| Some(h.to_string()));
+        assert_eq!(strs(&back, "file_hash").unwrap(), hashes);
         let metric = strs(&back, "metric").unwrap();
         assert_eq!(metric[3].as_deref(), Some(RestingHeartRate.as_str()));
         assert_eq!(metric[4].as_deref(), Some(HeartRate.as_str()));
         // No reading at all with a value in a column (only timed readings): still readable.
         let mut bytes = Vec::new();
-        write_wellness(&rows[..2], 7, &mut bytes).unwrap();
+        write_wellness(&rows[..1], 7, &mut bytes).unwrap();
         let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
-        assert!(back.equals_missing(&wellness_frame(&rows[..2], 7).unwrap()));
-        assert_eq!(back.column("record").unwrap().null_count(), 2);
+        assert!(back.equals_missing(&wellness_frame(&rows[..1], 7).unwrap()));
+        assert_eq!(back.column("record").unwrap().null_count(), 3);
     }
 }
