@@ -111,20 +111,22 @@ pub fn write_samples<W: std::io::Write>(rows: &[(&str, &Samples)], out: W) -> Po
     let ts = A::Timestamp(polars_arrow::datatypes::TimeUnit::Millisecond, Some("UTC".into()));
     let (f, i) = (&A::Float64, &A::Int32);
     let (plain, dict) = (Encoding::Plain, Encoding::RleDictionary);
+    let ids = Source::Array(ids_by_key(PrimitiveArray::from_vec(keys), rows)?);
     let columns = vec![
-        (ids_by_key(PrimitiveArray::from_vec(keys), rows)?, dict, true),
-        (array(rows, n, &ts, |s| &s.time_ms), Encoding::DeltaBinaryPacked, true),
-        (array(rows, n, i, |s| &s.heart_rate), plain, true),
-        (array(rows, n, f, |s| &s.distance_m), plain, false),
-        (array(rows, n, f, |s| &s.speed_m_s), plain, false),
-        (array(rows, n, f, |s| &s.altitude_m), plain, false),
-        (array(rows, n, f, |s| &s.latitude), plain, false),
-        (array(rows, n, f, |s| &s.longitude), plain, false),
-        (array(rows, n, i, |s| &s.cadence), plain, false),
-        (array(rows, n, i, |s| &s.power), plain, false),
-        (array(rows, n, f, |s| &s.temperature_c), plain, false),
+        (ids, dict, true),
+        (sampled(rows, n, &ts, |s| &s.time_ms), Encoding::DeltaBinaryPacked, true),
+        (sampled(rows, n, i, |s| &s.heart_rate), plain, true),
+        (sampled(rows, n, f, |s| &s.distance_m), plain, false),
+        (sampled(rows, n, f, |s| &s.speed_m_s), plain, false),
+        (sampled(rows, n, f, |s| &s.altitude_m), plain, false),
+        (sampled(rows, n, f, |s| &s.latitude), plain, false),
+        (sampled(rows, n, f, |s| &s.longitude), plain, false),
+        (sampled(rows, n, i, |s| &s.cadence), plain, false),
+        (sampled(rows, n, i, |s| &s.power), plain, false),
+        (sampled(rows, n, f, |s| &s.temperature_c), plain, false),
     ];
-    write_part(out, samples_frame(&[])?.schema(), columns, n)
+    let compression = polars_parquet::write::CompressionOptions::Zstd(None);
+    write_sources(out, samples_frame(&[])?.schema(), columns, n, compression)
 }
 
 /// Writes the per-activity figures that a [`crate::Summarize`] function made from
@@ -254,6 +256,31 @@ fn write_columns<W: std::io::Write>(
     n: usize,
     compression: polars_parquet::write::CompressionOptions,
 ) -> PolarsResult<()> {
+    let columns = columns.into_iter().map(|(a, e, m)| (Source::Array(a), e, m)).collect();
+    write_sources(out, schema, columns, n, compression)
+}
+
+/// Where a column [`write_sources`] writes comes from.
+enum Source<'a> {
+    /// An Arrow array: its pages by hand where [`pages_by_hand`] takes it, else Polars'.
+    Array(Box<dyn Array>),
+    /// Pages built from the data where it lies, given the column's Parquet type, its encoding
+    /// and whether to give minimum and maximum (see [`sampled`]); or, for a column they cannot
+    /// be built for, the data as an array.
+    Built(BuildPages<'a>),
+}
+
+type BuildPages<'a> =
+    Box<dyn FnOnce(&ParquetType, Encoding, bool) -> Result<Vec<Page>, Box<dyn Array>> + Send + 'a>;
+
+/// [`write_columns`] of columns from any [`Source`].
+fn write_sources<W: std::io::Write>(
+    out: W,
+    schema: &Schema,
+    columns: Vec<(Source, Encoding, bool)>,
+    n: usize,
+    compression: polars_parquet::write::CompressionOptions,
+) -> PolarsResult<()> {
     use polars_parquet::write::{
         CompressionOptions, DynIter, DynStreamingIterator, FileWriter, StatisticsOptions, Version,
         WriteOptions, array_to_columns, compress, fallible_streaming_iterator, to_parquet_type,
@@ -280,16 +307,26 @@ fn write_columns<W: std::io::Write>(
     let compressed: Vec<Vec<Vec<CompressedPage>>> = fields
         .into_par_iter()
         .zip(columns)
-        .map(|(field, (array, encoding, min_max))| {
+        .map(|(field, (source, encoding, min_max))| {
             let options = if min_max { options } else { counts_only };
             let type_ = to_parquet_type(&field)?;
             let squeeze = |page: Page| match compression {
                 CompressionOptions::Zstd(None) => compress_page(page).map_err(to_err),
                 other => compress(page, Vec::new(), other).map_err(to_err),
             };
-            if let Some(pages) = pages_by_hand(array.as_ref(), &type_, encoding, min_max) {
-                return Ok(vec![pages.into_iter().map(squeeze).collect::<PolarsResult<Vec<_>>>()?]);
-            }
+            let by_hand = match source {
+                Source::Built(build) => build(&type_, encoding, min_max),
+                Source::Array(array) => {
+                    pages_by_hand(array.as_ref(), &type_, encoding, min_max).ok_or(array)
+                }
+            };
+            let array = match by_hand {
+                Ok(pages) => {
+                    let pages = pages.into_iter().map(squeeze);
+                    return Ok(vec![pages.collect::<PolarsResult<Vec<_>>>()?]);
+                }
+                Err(array) => array,
+            };
             array_to_columns(array, type_, options, &[encoding])?
                 .into_iter()
                 .map(|pages| pages.map(|page| squeeze(page?)).collect::<PolarsResult<Vec<_>>>())
@@ -390,20 +427,87 @@ fn pages_of<T>(
 where
     T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType + PartialOrd,
 {
-    let rows_per_page = ((1 << 20) / size_of::<T>()).max(8) & !7;
+    let rows_per_page = rows_per_page::<T>();
     (0..array.len())
         .step_by(rows_per_page)
         .map(|start| {
-            let rows = rows_per_page.min(array.len() - start);
-            Page::Data(data_page(&array.clone().sliced(start, rows), type_, encoding, min_max))
+            let page = array.clone().sliced(start, rows_per_page.min(array.len() - start));
+            let values = [page.values().as_slice()];
+            Page::Data(data_page(&values, page.validity(), type_, encoding, min_max))
         })
         .collect()
 }
 
-/// One version-1 data page of `array`, with its definition levels: its values present plain,
-/// or delta-encoded (`Encoding::DeltaBinaryPacked`, for an `i64` array only).
+/// Rows in a page of values of type `T`: 1 MiB of them, a multiple of 8.
+fn rows_per_page<T>() -> usize {
+    ((1 << 20) / size_of::<T>()).max(8) & !7
+}
+
+/// A sample column of `rows` (`get` of each activity's samples, `dtype` in Arrow) as a
+/// [`Source::Built`]: its pages, the ones [`pages_of`] makes of the column's array, built from
+/// each activity's values where they lie (only the validity bits are gathered, a page at a
+/// time), not from the array, whose copy of every value was the largest `memmove` of an
+/// import; the array itself for a column that `pages_by_hand` would not take.
+fn sampled<'a, T>(
+    rows: &'a [(&str, &Samples)],
+    n: usize,
+    dtype: &polars_arrow::datatypes::ArrowDataType,
+    get: fn(&Samples) -> &SampleColumn<T>,
+) -> Source<'a>
+where
+    T: polars_arrow::types::NativeType
+        + polars_parquet::parquet::types::NativeType
+        + PartialOrd
+        + Default,
+{
+    use polars_parquet::parquet::schema::Repetition;
+    let dtype = dtype.clone();
+    Source::Built(Box::new(move |type_, encoding, min_max| {
+        let by_hand = match type_ {
+            ParquetType::PrimitiveType(t) => {
+                t.field_info.repetition == Repetition::Optional && cfg!(target_endian = "little")
+            }
+            _ => false,
+        };
+        let (ParquetType::PrimitiveType(type_), true) = (type_, by_hand) else {
+            return Err(array(rows, n, &dtype, get));
+        };
+        let rows_per_page = rows_per_page::<T>();
+        let mut pages = Vec::with_capacity(n.div_ceil(rows_per_page));
+        let mut values: Vec<&[T]> = Vec::new();
+        let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(rows_per_page);
+        let mut page = |values: &mut Vec<&[T]>, valid: &mut polars_arrow::bitmap::MutableBitmap| {
+            let bits = std::mem::replace(valid, polars_arrow::bitmap::MutableBitmap::new());
+            let bits: polars_arrow::bitmap::Bitmap = bits.into();
+            pages.push(Page::Data(data_page(values, Some(&bits), type_, encoding, min_max)));
+            values.clear();
+        };
+        for (_, s) in rows {
+            let column = get(s);
+            let mut at = 0;
+            while at < column.len() {
+                let take = (rows_per_page - valid.len()).min(column.len() - at);
+                values.push(&column.values()[at..at + take]);
+                valid.extend_from_slice(column.validity(), at, take);
+                at += take;
+                if valid.len() == rows_per_page {
+                    page(&mut values, &mut valid);
+                }
+            }
+        }
+        if !valid.is_empty() {
+            page(&mut values, &mut valid);
+        }
+        Ok(pages)
+    }))
+}
+
+/// One version-1 data page of the rows of `values` (slices one after the other) and their
+/// `validity`, with its definition levels: the values present plain, or delta-encoded
+/// (`Encoding::DeltaBinaryPacked`, for `i64` values only).
 fn data_page<T>(
-    array: &PrimitiveArray<T>,
+    values: &[&[T]],
+    validity: Option<&polars_arrow::bitmap::Bitmap>,
     type_: &PrimitiveType,
     encoding: Encoding,
     min_max: bool,
@@ -412,8 +516,18 @@ where
     T: polars_arrow::types::NativeType + polars_parquet::parquet::types::NativeType + PartialOrd,
 {
     use polars_parquet::parquet::statistics::PrimitiveStatistics;
-    let n = array.len();
-    let validity = array.validity().filter(|v| v.unset_bits() > 0);
+    let n: usize = values.iter().map(|v| v.len()).sum();
+    let validity = validity.filter(|v| v.unset_bits() > 0);
+    // Each slice with its share of the bits.
+    let mut at = 0;
+    let slices: Vec<(&[T], Option<polars_arrow::bitmap::Bitmap>)> = values
+        .iter()
+        .map(|&v| {
+            let bits = validity.map(|b| b.clone().sliced(at, v.len()));
+            at += v.len();
+            (v, bits.filter(|b| b.unset_bits() > 0))
+        })
+        .collect();
     let nulls = validity.map_or(0, |v| v.unset_bits());
     let mut buffer = Vec::with_capacity(16 + n.div_ceil(8) + size_of::<T>() * (n - nulls));
     levels(&mut buffer, n, validity);
@@ -430,23 +544,27 @@ where
     };
     if encoding == Encoding::DeltaBinaryPacked {
         let mut present = Vec::with_capacity(n - nulls);
-        for_present(array.values(), validity, |run| {
-            bound(run);
-            match run {
-                [v] => present.push(*v),
-                _ => present.extend_from_slice(run),
-            }
-        });
+        for (values, bits) in &slices {
+            for_present(values, bits.as_ref(), |run| {
+                bound(run);
+                match run {
+                    [v] => present.push(*v),
+                    _ => present.extend_from_slice(run),
+                }
+            });
+        }
         delta_binary_packed(bytemuck::cast_slice(&present), &mut buffer);
     } else {
-        for_present(array.values(), validity, |run| {
-            bound(run);
-            match run {
-                // Bytes of a size known here: copied without a call.
-                [v] => buffer.extend_from_slice(bytemuck::bytes_of(v)),
-                _ => buffer.extend_from_slice(bytemuck::cast_slice(run)),
-            }
-        });
+        for (values, bits) in &slices {
+            for_present(values, bits.as_ref(), |run| {
+                bound(run);
+                match run {
+                    // Bytes of a size known here: copied without a call.
+                    [v] => buffer.extend_from_slice(bytemuck::bytes_of(v)),
+                    _ => buffer.extend_from_slice(bytemuck::cast_slice(run)),
+                }
+            });
+        }
     }
     let statistics = PrimitiveStatistics::<T> {
         primitive_type: type_.clone(),
@@ -1441,6 +1559,52 @@ mod tests {
         // Rows 3, 43, ... 299,963 have a cadence: 7,500 of them.
         let Statistics::Int32(c) = stats("cadence") else { panic!("cadence is not int32") };
         assert_eq!((c.min_value, c.max_value, c.null_count), (None, None, Some(n as i64 - 7_500)));
+    }
+
+    #[test]
+    fn pages_built_across_many_small_activities_read_back_as_the_frame() {
+        use polars_parquet::parquet::statistics::Statistics;
+        // 2,400 activities of 1 to 257 rows (about 310,000 in all: pages of doubles and times
+        // end inside activities, at rows no multiple of 8 within them), gaps at every
+        // pattern: a heart rate missing every 5th row of the whole part, a speed only in every
+        // third activity, a cadence missing in its first 3 rows, an altitude never there.
+        let mut all = Vec::new();
+        let mut row = 0i64;
+        for a in 0..2_400usize {
+            let mut s = Samples::default();
+            for i in 0..(a * 37 % 257 + 1) {
+                s.push(SampleRow {
+                    time_ms: Some(row * 1000 + (a % 3) as i64),
+                    heart_rate: (row % 5 != 0).then_some(50 + (row % 170) as i32),
+                    speed_m_s: (a % 3 == 0).then_some(row as f64 / 4.0),
+                    cadence: (i >= 3).then_some((row % 90) as i32),
+                    ..Default::default()
+                });
+                row += 1;
+            }
+            all.push((format!("act-{a}"), s));
+        }
+        let rows: Vec<(&str, &Samples)> = all.iter().map(|(id, s)| (id.as_str(), s)).collect();
+        let n = row as usize;
+        assert!(n > 2 * rows_per_page::<f64>());
+        let mut bytes = Vec::new();
+        write_samples(&rows, &mut bytes).unwrap();
+        let back = ParquetReader::new(std::io::Cursor::new(&bytes)).finish().unwrap();
+        // The frame Polars builds from the same samples, column by column.
+        assert!(back.equals_missing(&samples_frame(&rows).unwrap()));
+        assert_eq!(back.column("altitude_m").unwrap().null_count(), n);
+        let stats = |name: &str| column_statistics(&bytes, name);
+        let Statistics::Int64(t) = stats("time") else { panic!("time is not int64") };
+        let last = (n as i64 - 1) * 1000 + (2_399 % 3) as i64;
+        assert_eq!((t.min_value, t.max_value, t.null_count), (Some(0), Some(last), Some(0)));
+        // Rows 0, 5, 10, ... miss their heart rate, and with them every row whose 50 + row % 170
+        // would be 50 (170 is a multiple of 5): the values run from 51 to 219.
+        let Statistics::Int32(hr) = stats("heart_rate") else { panic!("hr is not int32") };
+        let missing = n.div_ceil(5) as i64;
+        assert_eq!(
+            (hr.min_value, hr.max_value, hr.null_count),
+            (Some(51), Some(219), Some(missing))
+        );
     }
 
     #[test]
