@@ -1,12 +1,13 @@
-//! Decodes every FIT file of a folder a fixed number of times, on one core, and prints the
-//! throughput: the FIT decoder alone, without criterion's statistics, for profilers and for
-//! counting instructions (`valgrind --tool=callgrind`), which unlike the time does not move
+//! Decodes every FIT, GPX and TCX file of a folder a fixed number of times, on one core, and
+//! prints the throughput: the decoders alone, without criterion's statistics, for profilers and
+//! for counting instructions (`valgrind --tool=callgrind`), which unlike the time does not move
 //! with the machine's other tenants. See BENCHMARKS.md.
 //!
 //! ```text
 //! cargo build --release --example decode_loop
 //! target/release/examples/decode_loop data/export/fit 300
 //! valgrind --tool=callgrind target/release/examples/decode_loop data/export/fit 20
+//! target/release/examples/decode_loop data/export/tcx 100
 //! ```
 
 #[cfg(not(target_env = "msvc"))]
@@ -20,16 +21,21 @@ fn main() -> std::io::Result<()> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("fit")) {
-            files.push(std::fs::read(path)?);
-        }
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let format = match ext.as_deref() {
+            Some("fit") => restday_model::Format::Fit,
+            Some("gpx") => restday_model::Format::Gpx,
+            Some("tcx") => restday_model::Format::Tcx,
+            _ => continue,
+        };
+        files.push((format, std::fs::read(path)?));
     }
-    let bytes: usize = files.iter().map(Vec::len).sum();
+    let bytes: usize = files.iter().map(|(_, f)| f.len()).sum();
     let started = std::time::Instant::now();
     let mut samples = 0;
     for _ in 0..passes {
-        for f in &files {
-            if let Ok(d) = restday_decode::decode(restday_model::Format::Fit, f) {
+        for (format, f) in &files {
+            if let Ok(d) = restday_decode::decode(*format, f) {
                 samples += d.activities.iter().map(|a| a.samples.len()).sum::<usize>();
             }
         }
