@@ -396,11 +396,7 @@ fn pages_by_hand(
     min_max: bool,
 ) -> Option<Vec<Page>> {
     use polars_arrow::datatypes::ArrowDataType as A;
-    use polars_parquet::parquet::schema::Repetition;
-    let ParquetType::PrimitiveType(type_) = type_ else { return None };
-    if type_.field_info.repetition != Repetition::Optional || cfg!(target_endian = "big") {
-        return None;
-    }
+    let type_ = hand_built(type_)?;
     let any = array.as_any();
     match (encoding, array.dtype()) {
         (Encoding::RleDictionary, A::Dictionary(..)) => dictionary_pages(array, type_, min_max),
@@ -415,6 +411,15 @@ fn pages_by_hand(
         }
         _ => None,
     }
+}
+
+/// The type of a column whose pages can be built by hand: an optional primitive column, on a
+/// little-endian machine (values are copied as they lie in memory).
+fn hand_built(type_: &ParquetType) -> Option<&PrimitiveType> {
+    use polars_parquet::parquet::schema::Repetition;
+    let ParquetType::PrimitiveType(type_) = type_ else { return None };
+    let optional = type_.field_info.repetition == Repetition::Optional;
+    (optional && cfg!(target_endian = "little")).then_some(type_)
 }
 
 /// [`pages_by_hand`] of one array.
@@ -460,18 +465,9 @@ where
         + PartialOrd
         + Default,
 {
-    use polars_parquet::parquet::schema::Repetition;
     let dtype = dtype.clone();
     Source::Built(Box::new(move |type_, encoding, min_max| {
-        let by_hand = match type_ {
-            ParquetType::PrimitiveType(t) => {
-                t.field_info.repetition == Repetition::Optional && cfg!(target_endian = "little")
-            }
-            _ => false,
-        };
-        let (ParquetType::PrimitiveType(type_), true) = (type_, by_hand) else {
-            return Err(array(rows, n, &dtype, get));
-        };
+        let Some(type_) = hand_built(type_) else { return Err(array(rows, n, &dtype, get)) };
         let rows_per_page = rows_per_page::<T>();
         let mut pages = Vec::with_capacity(n.div_ceil(rows_per_page));
         let mut values: Vec<&[T]> = Vec::new();
