@@ -204,7 +204,7 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
     })?;
     let loads = stack(kept.into_iter().chain(computed).collect())?;
     let Some(loads) = loads else { return Ok((athlete, None)) };
-    let mut rows = sustained
+    let rows = sustained
         .lazy()
         .join(
             loads.lazy(),
@@ -214,7 +214,7 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
         )
         .with_column(lit(key).alias("load_key"))
         .collect()?;
-    store.write_derived(LOAD_CACHE, &mut rows)?;
+    store.write_derived(LOAD_CACHE, &rows)?;
     Ok((athlete, Some(rows.drop_many(["sustained_hr", "load_key"]))))
 }
 
@@ -255,9 +255,9 @@ pub fn refresh_store(store: &Store, profile: &Profile) -> anyhow::Result<Refresh
     .collect()
     .context("computing per-activity metrics")?;
     let until = latest_wellness_day(store)?;
-    let mut daily = restday_metrics::daily(activities.clone().lazy(), until)
+    let daily = restday_metrics::daily(activities.clone().lazy(), until)
         .context("computing daily metrics")?;
-    let mut weekly = if daily.height() > 0 {
+    let weekly = if daily.height() > 0 {
         restday_metrics::weekly(&daily, athlete.week_start.value)
             .context("computing weekly metrics")?
     } else {
@@ -275,10 +275,10 @@ pub fn refresh_store(store: &Store, profile: &Profile) -> anyhow::Result<Refresh
         recovery = restday_recovery::recovery_frame(&features, &days)?;
     }
     let _ = activities.drop_in_place("duration_s");
-    store.write_derived(ACTIVITIES, &mut activities)?;
-    store.write_derived(DAILY, &mut daily)?;
-    store.write_derived(WEEKLY, &mut weekly)?;
-    store.write_derived(RECOVERY, &mut recovery)?;
+    store.write_derived(ACTIVITIES, &activities)?;
+    store.write_derived(DAILY, &daily)?;
+    store.write_derived(WEEKLY, &weekly)?;
+    store.write_derived(RECOVERY, &recovery)?;
     Ok(Refreshed {
         tomorrow,
         activities: activities.height(),

@@ -121,14 +121,14 @@ fn read_parquet_with(path: &Path, columns: Option<Vec<String>>) -> Result<Option
 }
 
 /// Writes `df` to `path` atomically (see [`write_atomic`]).
-fn write_parquet_atomic(path: &Path, df: &mut DataFrame) -> Result<()> {
+fn write_parquet_atomic(path: &Path, df: &DataFrame) -> Result<()> {
     write_atomic(path, parquet_of(path, df))
 }
 
 /// Writes `df` as the table at `path` (with its compression) to a file being written.
 fn parquet_of<'a>(
     path: &'a Path,
-    df: &'a mut DataFrame,
+    df: &'a DataFrame,
 ) -> impl FnOnce(&mut std::io::BufWriter<File>) -> PolarsResult<()> + 'a {
     move |out| tables::write_table(df, tables::UNIQUE_STRINGS, compression_for(path), out)
 }
@@ -590,8 +590,8 @@ impl Store {
         self.activities.retain(|a| committed.contains(&a.commit_id));
         if self.activities.len() != before {
             let path = self.dir.join(ACTIVITIES);
-            let mut df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
-            write_parquet_atomic(&path, &mut df)?;
+            let df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
+            write_parquet_atomic(&path, &df)?;
         }
         // Datasets written before the daily table kept the readings as `wellness.parquet`;
         // they become a part of the first commit.
@@ -610,8 +610,8 @@ impl Store {
                 .and_then(|()| df.with_column(record).map(|_| ()));
             migrated.map_err(pq_err(&old))?;
             let order = tables::wellness_frame(&[], 0).map_err(pq_err(&old))?;
-            let mut df = df.select(order.get_column_names_owned()).map_err(pq_err(&old))?;
-            write_parquet_atomic(&part, &mut df)?;
+            let df = df.select(order.get_column_names_owned()).map_err(pq_err(&old))?;
+            write_parquet_atomic(&part, &df)?;
             fs::remove_file(&old).map_err(io_err(&old))?;
         }
         for table in [JOURNAL, ARCHIVES] {
@@ -625,8 +625,8 @@ impl Store {
         let path = self.dir.join(table);
         if let Some(df) = read_parquet(&path)? {
             let kept = keep_where(&df, "commit_id", |c| committed.contains(&c));
-            if let Some(mut kept) = kept.map_err(pq_err(&path))? {
-                write_parquet_atomic(&path, &mut kept)?;
+            if let Some(kept) = kept.map_err(pq_err(&path))? {
+                write_parquet_atomic(&path, &kept)?;
             }
         }
         Ok(())
@@ -639,7 +639,7 @@ impl Store {
 
     /// Replaces a derived table (`daily.parquet`, `weekly.parquet`, or `activities.parquet` with
     /// its metric columns added) atomically.
-    pub fn write_derived(&self, name: &str, df: &mut DataFrame) -> Result<()> {
+    pub fn write_derived(&self, name: &str, df: &DataFrame) -> Result<()> {
         write_parquet_atomic(&self.dir.join(name), df)
     }
 
@@ -703,8 +703,8 @@ impl Store {
             *counts.entry(o).or_default() += 1;
         }
         let home = counts.into_iter().max_by_key(|&(o, n)| (n, -o.abs())).map_or(0, |(o, _)| o);
-        let mut daily = build(readings.lazy(), home).map_err(pq_err(&daily_path))?;
-        write_parquet_atomic(&daily_path, &mut daily)?;
+        let daily = build(readings.lazy(), home).map_err(pq_err(&daily_path))?;
+        write_parquet_atomic(&daily_path, &daily)?;
         Ok(true)
     }
 
@@ -958,13 +958,12 @@ impl Store {
         let (activities, ledger) = (&self.activities, &self.ledger);
         let (written, ledger_tmp) = rayon::join(
             || {
-                let mut df =
-                    tables::activities_frame(activities).map_err(pq_err(&activities_path))?;
-                write_parquet_atomic(&activities_path, &mut df)
+                let df = tables::activities_frame(activities).map_err(pq_err(&activities_path))?;
+                write_parquet_atomic(&activities_path, &df)
             },
             || {
-                let mut df = tables::ledger_frame(ledger).map_err(pq_err(&ledger_path))?;
-                write_tmp(&ledger_path, parquet_of(&ledger_path, &mut df))
+                let df = tables::ledger_frame(ledger).map_err(pq_err(&ledger_path))?;
+                write_tmp(&ledger_path, parquet_of(&ledger_path, &df))
             },
         );
         let ledger_tmp = match (written, ledger_tmp) {
@@ -991,7 +990,7 @@ impl Store {
                 df = kept.vstack(&df).map_err(pq_err(&path))?;
             }
             df = df.sort(["date"], SortMultipleOptions::default()).map_err(pq_err(&path))?;
-            write_parquet_atomic(&path, &mut df)?;
+            write_parquet_atomic(&path, &df)?;
         }
 
         failpoint("after-wellness");
@@ -1002,8 +1001,8 @@ impl Store {
             self.archives.retain(|(p, _, _)| !new.contains(p.as_str()));
             self.archives.extend(c.archives.iter().map(|(p, f)| (p.clone(), f.clone(), commit_id)));
             let path = self.dir.join(ARCHIVES);
-            let mut df = tables::archives_frame(&self.archives).map_err(pq_err(&path))?;
-            write_parquet_atomic(&path, &mut df)?;
+            let df = tables::archives_frame(&self.archives).map_err(pq_err(&path))?;
+            write_parquet_atomic(&path, &df)?;
         }
 
         // 4. The ledger into place, which makes the commit real, once the parts are on disk.
@@ -1053,8 +1052,8 @@ fn drop_activities(path: &Path, ids: &HashSet<&str>) -> Result<()> {
     if keep.all() {
         return Ok(());
     }
-    let mut kept = df.filter(&keep).map_err(pq_err(path))?;
-    write_parquet_atomic(path, &mut kept)
+    let kept = df.filter(&keep).map_err(pq_err(path))?;
+    write_parquet_atomic(path, &kept)
 }
 
 /// The rows of `df` whose `column` (read as integers) passes `keep`; `None` when every row does.
