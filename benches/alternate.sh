@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole imports of one export by several restday binaries, in turn, each on a fresh data folder,
 # ROUNDS times: wall and CPU seconds, peak RSS, and the share of the machine's CPU time left
-# idle during the run (from /proc/stat; 2 cores fully used is 0). Alternating puts every binary
+# idle during the run (from /proc/stat; 2 cores fully used is 0), and the share the hypervisor
+# gave to others while this machine's cores had work (steal). Alternating puts every binary
 # through the same neighbours, which move this machine's speed by a third within an hour.
 #
 #   benches/alternate.sh ROUNDS EXPORT.zip BINARY...
@@ -12,18 +13,19 @@ shift 2
 data=$(mktemp -d)
 out=$(mktemp)
 trap 'rm -rf "$data" "$out" "$out.t"' EXIT
-ticks() { awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+ticks() { awk '/^cpu /{print $5 + $6, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 for _ in $(seq "$rounds"); do
     for bin in "$@"; do
         rm -rf "$data/d"
-        read -r idle0 all0 < <(ticks)
+        read -r idle0 steal0 all0 < <(ticks)
         /usr/bin/time -o "$out.t" -f "%e %U %S %M" "$bin" --quiet --data-dir "$data/d" import "$export" >/dev/null
-        read -r idle1 all1 < <(ticks)
+        read -r idle1 steal1 all1 < <(ticks)
         read -r wall user sys rss < "$out.t"
         share=$(awk -v i=$((idle1 - idle0)) -v a=$((all1 - all0)) 'BEGIN{printf "%.3f", i / a}')
+        steal=$(awk -v s=$((steal1 - steal0)) -v a=$((all1 - all0)) 'BEGIN{printf "%.3f", s / a}')
         cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')
-        echo "$bin wall $wall s, cpu $cpu s, peak RSS $((rss / 1024)) MB, idle $share"
-        echo "$bin $wall $cpu $rss $share" >> "$out"
+        echo "$bin wall $wall s, cpu $cpu s, peak RSS $((rss / 1024)) MB, idle $share, steal $steal"
+        echo "$bin $wall $cpu $rss $share $steal" >> "$out"
     done
 done
 echo
@@ -33,4 +35,5 @@ for bin in "$@"; do
     echo "  wall: $(col 2)"
     echo "  cpu:  $(col 3)"
     echo "  idle: $(col 5)"
+    echo "  steal: $(col 6)"
 done
