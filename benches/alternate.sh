@@ -14,6 +14,7 @@ data=$(mktemp -d)
 out=$(mktemp)
 trap 'rm -rf "$data" "$out" "$out.t"' EXIT
 ticks() { awk '/^cpu /{print $5 + $6, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+ratio() { awk -v n="$1" -v d="$2" 'BEGIN{printf "%.3f", n / d}'; }
 for _ in $(seq "$rounds"); do
     for bin in "$@"; do
         rm -rf "$data/d"
@@ -21,8 +22,8 @@ for _ in $(seq "$rounds"); do
         /usr/bin/time -o "$out.t" -f "%e %U %S %M" "$bin" --quiet --data-dir "$data/d" import "$export" >/dev/null
         read -r idle1 steal1 all1 < <(ticks)
         read -r wall user sys rss < "$out.t"
-        share=$(awk -v i=$((idle1 - idle0)) -v a=$((all1 - all0)) 'BEGIN{printf "%.3f", i / a}')
-        steal=$(awk -v s=$((steal1 - steal0)) -v a=$((all1 - all0)) 'BEGIN{printf "%.3f", s / a}')
+        share=$(ratio $((idle1 - idle0)) $((all1 - all0)))
+        steal=$(ratio $((steal1 - steal0)) $((all1 - all0)))
         cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')
         echo "$bin wall $wall s, cpu $cpu s, peak RSS $((rss / 1024)) MB, idle $share, steal $steal"
         echo "$bin $wall $cpu $rss $share $steal" >> "$out"
