@@ -391,16 +391,10 @@ fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Opt
 fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64)>) {
     let (def, msg, big) = (m.def, m.bytes, m.def.big_endian);
     let row = c.time_ms.len();
-    let get = |f: Option<Field>| f.and_then(|f| value(msg, f, big));
-    // The fallback is there only when both fields are: mostly none.
-    let either = |(first, then): (Option<Field>, Option<Field>)| match then {
-        None => get(first),
-        Some(_) => get(first).or_else(|| get(then)),
-    };
     c.time_ms.push(m.time.map(|t| (t + FIT_EPOCH_S) * 1000));
     if let Some(f) = def.fields[COMPRESSED_SPEED_DISTANCE] {
-        let mut speed = scaled(either(def.speed), |v| v / 1000.0);
-        let mut distance = scaled(get(def.fields[DISTANCE]), |v| v / 100.0);
+        let mut speed = scaled(either(msg, def.speed, big), |v| v / 1000.0);
+        let mut distance = scaled(optional(msg, def.fields[DISTANCE], big), |v| v / 100.0);
         if let Some(b) = msg.get(f.offset..f.offset + 3) {
             let raw = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
             let (s, d) = crate::fit::expand_compressed_speed_distance(raw, acc_distance);
@@ -411,7 +405,7 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
         put(&mut c.distance_m, row, distance);
     } else {
         if def.speed.0.is_some() {
-            put(&mut c.speed_m_s, row, scaled(either(def.speed), |v| v / 1000.0));
+            put(&mut c.speed_m_s, row, scaled(either(msg, def.speed, big), |v| v / 1000.0));
         }
         if let Some(f) = def.fields[DISTANCE] {
             put(&mut c.distance_m, row, scaled(value(msg, f, big), |v| v / 100.0));
@@ -421,7 +415,7 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
         put(&mut c.heart_rate, row, int(msg, f, big));
     }
     if def.altitude.0.is_some() {
-        put(&mut c.altitude_m, row, scaled(either(def.altitude), |v| v / 5.0 - 500.0));
+        put(&mut c.altitude_m, row, scaled(either(msg, def.altitude, big), |v| v / 5.0 - 500.0));
     }
     const DEGREES: f64 = 180.0 / 2_147_483_648.0;
     if let Some(f) = def.fields[LAT] {
@@ -438,6 +432,22 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
     }
     if let Some(f) = def.temperature {
         put(&mut c.temperature_c, row, value(msg, f, big));
+    }
+}
+
+/// [`value`] of a field the definition may not have.
+#[inline(always)]
+fn optional(msg: &[u8], f: Option<Field>, big: bool) -> Option<f64> {
+    f.and_then(|f| value(msg, f, big))
+}
+
+/// [`value`] of the first field, else of the second (see `Def::speed`). The fallback is there
+/// only when both fields are: mostly none.
+#[inline(always)]
+fn either(msg: &[u8], (first, then): (Option<Field>, Option<Field>), big: bool) -> Option<f64> {
+    match then {
+        None => optional(msg, first, big),
+        Some(_) => optional(msg, first, big).or_else(|| optional(msg, then, big)),
     }
 }
 
