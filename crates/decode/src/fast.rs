@@ -241,7 +241,7 @@ enum Event<'a> {
 
 /// Walks every segment of a FIT file and every data message in it. Errors only when the first
 /// header is not a FIT header.
-fn walk(bytes: &[u8], visit: &mut dyn FnMut(Event)) -> Result<(), String> {
+fn walk(bytes: &[u8], visit: &mut impl FnMut(Event)) -> Result<(), String> {
     let mut pos = 0;
     let mut first = true;
     while pos < bytes.len() {
@@ -268,7 +268,7 @@ fn walk(bytes: &[u8], visit: &mut dyn FnMut(Event)) -> Result<(), String> {
 }
 
 /// Walks one segment's messages from `p` to the end of `bytes`; returns why it stopped early.
-fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut dyn FnMut(Event)) -> Option<String> {
+fn walk_segment(bytes: &[u8], mut p: usize, visit: &mut impl FnMut(Event)) -> Option<String> {
     let mut defs: Vec<Option<Def>> = vec![None; 16];
     let mut last_ts: Option<i64> = None;
     while p < bytes.len() {
@@ -486,97 +486,136 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     let (usable, warnings) = crate::fit::check_segments(bytes)?;
     let mut decoded = Decoded::new(Content::Activity);
     decoded.warnings = warnings;
-    let mut c = Collected::default();
-    // Room for the records, reserved at the first: as many as the file could hold of messages
-    // that size (with their header byte), a tenth or so more than it does, where reserving
-    // for the smallest possible record (12 bytes) made four times the room, which cost its
-    // allocation and the copy that let go of it. A smaller record later grows the columns.
-    let mut reserved = false;
-    let mut accumulators: HashMap<u32, Value> = HashMap::new();
     let mut options = HashSet::new();
     options.insert(fitparser::de::DecodeOption::KeepCompositeFields);
-    let mut failed = None;
+    let mut d = Decoder {
+        c: Collected::default(),
+        usable,
+        reserved: false,
+        accumulators: HashMap::new(),
+        options,
+        failed: None,
+        stopped: None,
+    };
     walk(&bytes[..usable], &mut |event| match event {
-        Event::Segment => {
-            // Accumulated fields start again in each chained segment, as in fitparser.
-            c.compressed_distance = None;
-            accumulators.clear();
-        }
-        Event::Stopped(why) => decoded.partial = Some(why),
-        Event::Message(_) if failed.is_some() => {}
-        Event::Message(m) => {
-            let time_ms = m.time.map(|t| (t + FIT_EPOCH_S) * 1000);
-            if m.def.global == RECORD {
-                if !reserved {
-                    reserved = true;
-                    c.samples = Samples::with_capacity(usable / (m.bytes.len() + 1));
-                }
-                c.messages += 1;
-                if time_ms.is_some() {
-                    c.last_time_ms = time_ms;
-                }
-                push_record(c.samples.columns_mut(), &m, &mut c.compressed_distance);
-            } else if m.def.global == HRV {
-                // As many as the records in files that carry them: read here, as the
-                // collector reads fitparser's (field 0, u16 in 1/1000 s).
-                c.messages += 1;
-                if time_ms.is_some() {
-                    c.last_time_ms = time_ms;
-                }
-                let t = c.last_time_ms;
-                for &(num, f) in &m.def.all {
-                    if num != 0 || f.base & 0x1F != 0x04 {
-                        continue;
-                    }
-                    let Some(b) = m.bytes.get(f.offset..f.offset + f.size) else { continue };
-                    for x in b.chunks_exact(2) {
-                        let raw = uint(x, m.def.big_endian);
-                        if raw != 0xFFFF {
-                            // fitparser's scale (value / 1000 - 0), then the collector's ms.
-                            c.push_rr(t, (raw as f64 / 1000.0 - 0.0) * 1000.0);
-                        }
-                    }
-                }
-            } else if m.def.global == MONITORING {
-                // All of a monitoring file: read here, as the collector reads fitparser's
-                // (timestamp, else timestamp_16 (26) against the last full one; heart_rate 27).
-                c.messages += 1;
-                if time_ms.is_some() {
-                    c.last_time_ms = time_ms;
-                }
-                let field = |n: u8| m.def.all.iter().find(|(num, _)| *num == n).map(|&(_, f)| f);
-                let t = time_ms.or_else(|| {
-                    // Only the low 16 bits count, whatever type the file declared.
-                    let t16 = value(m.bytes, field(26)?, m.def.big_endian)? as i64 & 0xFFFF;
-                    let last = (c.last_time_ms? / 1000) - FIT_EPOCH_S;
-                    Some((last + ((t16 - (last & 0xFFFF)) & 0xFFFF) + FIT_EPOCH_S) * 1000)
-                });
-                let hr = field(27).and_then(|f| value(m.bytes, f, m.def.big_endian));
-                if let (Some(t), Some(hr)) = (t, hr.filter(|&h| h > 0.0)) {
-                    c.push_monitoring_hr(t, hr);
-                }
-            } else if READ.contains(&m.def.global) {
-                match profile_record(&m, &mut accumulators, &options) {
-                    Ok(rec) => c.take(&rec),
-                    Err(e) => failed = Some(e),
-                }
-            } else {
-                c.messages += 1;
-                // A message the profile does not name keeps its field 253 as an unnamed
-                // field in fitparser, which is no timestamp to the collector.
-                let named = fitparser::profile::MesgNum::is_named_variant(i64::from(m.def.global));
-                if time_ms.is_some() && (named || m.compressed_time) {
-                    c.last_time_ms = time_ms;
-                }
-            }
-        }
+        // Nearly every message: kept small, so that it is compiled into the walk's loop.
+        Event::Message(m) if m.def.global == RECORD && d.failed.is_none() => d.record(&m),
+        other => d.other(other),
     })
     .map_err(DecodeError::NotFit)?;
-    if let Some(e) = failed {
-        decoded.partial = Some(e);
-    }
+    decoded.partial = d.failed.or(d.stopped);
+    let mut c = d.c;
     c.samples.pad_columns();
     c.conclude(decoded)
+}
+
+/// What [`decode`] keeps while the walk hands it messages.
+struct Decoder {
+    c: Collected,
+    /// The usable bytes of the file, to reserve the record columns from.
+    usable: usize,
+    /// Room for the records is reserved at the first: as many as the file could hold of
+    /// messages that size (with their header byte), a tenth or so more than it does, where
+    /// reserving for the smallest possible record (12 bytes) made four times the room, which
+    /// cost its allocation and the copy that let go of it. A smaller record later grows the
+    /// columns.
+    reserved: bool,
+    accumulators: HashMap<u32, Value>,
+    options: HashSet<fitparser::de::DecodeOption>,
+    /// Why fitparser's profile refused a message: nothing after it is read.
+    failed: Option<String>,
+    /// Why the walk stopped early.
+    stopped: Option<String>,
+}
+
+impl Decoder {
+    #[inline(always)]
+    fn record(&mut self, m: &Message) {
+        let c = &mut self.c;
+        if !self.reserved {
+            self.reserved = true;
+            c.samples = Samples::with_capacity(self.usable / (m.bytes.len() + 1));
+        }
+        c.messages += 1;
+        if let Some(t) = m.time {
+            c.last_time_ms = Some((t + FIT_EPOCH_S) * 1000);
+        }
+        push_record(c.samples.columns_mut(), m, &mut c.compressed_distance);
+    }
+
+    /// Every event but a record.
+    #[inline(never)]
+    fn other(&mut self, event: Event) {
+        let c = &mut self.c;
+        let m = match event {
+            Event::Segment => {
+                // Accumulated fields start again in each chained segment, as in fitparser.
+                c.compressed_distance = None;
+                self.accumulators.clear();
+                return;
+            }
+            Event::Stopped(why) => {
+                self.stopped = Some(why);
+                return;
+            }
+            Event::Message(_) if self.failed.is_some() => return,
+            Event::Message(m) => m,
+        };
+        let time_ms = m.time.map(|t| (t + FIT_EPOCH_S) * 1000);
+        if m.def.global == HRV {
+            // As many as the records in files that carry them: read here, as the
+            // collector reads fitparser's (field 0, u16 in 1/1000 s).
+            c.messages += 1;
+            if time_ms.is_some() {
+                c.last_time_ms = time_ms;
+            }
+            let t = c.last_time_ms;
+            for &(num, f) in &m.def.all {
+                if num != 0 || f.base & 0x1F != 0x04 {
+                    continue;
+                }
+                let Some(b) = m.bytes.get(f.offset..f.offset + f.size) else { continue };
+                for x in b.chunks_exact(2) {
+                    let raw = uint(x, m.def.big_endian);
+                    if raw != 0xFFFF {
+                        // fitparser's scale (value / 1000 - 0), then the collector's ms.
+                        c.push_rr(t, (raw as f64 / 1000.0 - 0.0) * 1000.0);
+                    }
+                }
+            }
+        } else if m.def.global == MONITORING {
+            // All of a monitoring file: read here, as the collector reads fitparser's
+            // (timestamp, else timestamp_16 (26) against the last full one; heart_rate 27).
+            c.messages += 1;
+            if time_ms.is_some() {
+                c.last_time_ms = time_ms;
+            }
+            let field = |n: u8| m.def.all.iter().find(|(num, _)| *num == n).map(|&(_, f)| f);
+            let t = time_ms.or_else(|| {
+                // Only the low 16 bits count, whatever type the file declared.
+                let t16 = value(m.bytes, field(26)?, m.def.big_endian)? as i64 & 0xFFFF;
+                let last = (c.last_time_ms? / 1000) - FIT_EPOCH_S;
+                Some((last + ((t16 - (last & 0xFFFF)) & 0xFFFF) + FIT_EPOCH_S) * 1000)
+            });
+            let hr = field(27).and_then(|f| value(m.bytes, f, m.def.big_endian));
+            if let (Some(t), Some(hr)) = (t, hr.filter(|&h| h > 0.0)) {
+                c.push_monitoring_hr(t, hr);
+            }
+        } else if READ.contains(&m.def.global) {
+            match profile_record(&m, &mut self.accumulators, &self.options) {
+                Ok(rec) => c.take(&rec),
+                Err(e) => self.failed = Some(e),
+            }
+        } else {
+            c.messages += 1;
+            // A message the profile does not name keeps its field 253 as an unnamed
+            // field in fitparser, which is no timestamp to the collector.
+            let named = fitparser::profile::MesgNum::is_named_variant(i64::from(m.def.global));
+            if time_ms.is_some() && (named || m.compressed_time) {
+                c.last_time_ms = time_ms;
+            }
+        }
+    }
 }
 
 /// The fields the collector reads of a `session` or `activity` message (see `fit::session`,
