@@ -505,6 +505,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     .map_err(DecodeError::NotFit)?;
     decoded.partial = d.failed.or(d.stopped);
     let mut c = d.c;
+    c.messages += c.samples.len();
     c.samples.pad_columns();
     c.conclude(decoded)
 }
@@ -536,7 +537,7 @@ impl Decoder {
             self.reserved = true;
             c.samples = Samples::with_capacity(self.usable / (m.bytes.len() + 1));
         }
-        c.messages += 1;
+        // Counted at the end (a sample each), not one by one.
         if let Some(t) = m.time {
             c.last_time_ms = Some((t + FIT_EPOCH_S) * 1000);
         }
