@@ -529,13 +529,14 @@ where
     levels(&mut buffer, n, validity);
     let mut bounds: Option<(T, T)> = None;
     let mut bound = |run: &[T]| {
-        if min_max {
+        if let (true, Some(&first)) = (min_max, run.first()) {
+            // The bounds held in two locals over the run, not an `Option` updated per value.
+            let (mut lo, mut hi) = bounds.unwrap_or((first, first));
             for &v in run {
-                bounds = Some(match bounds {
-                    None => (v, v),
-                    Some((lo, hi)) => (if v < lo { v } else { lo }, if v > hi { v } else { hi }),
-                });
+                lo = if v < lo { v } else { lo };
+                hi = if v > hi { v } else { hi };
             }
+            bounds = Some((lo, hi));
         }
     };
     if encoding == Encoding::DeltaBinaryPacked {
