@@ -18,7 +18,7 @@ use crate::fit::{Collected, read_header};
 use crate::{Content, DecodeError, Decoded};
 use fitparser::profile::MesgNum;
 use fitparser::{FitDataField, FitDataRecord, Value};
-use restday_model::{Columns, SampleColumn, Samples};
+use restday_model::{Columns, Samples};
 use std::collections::{HashMap, HashSet};
 
 const FIT_EPOCH_S: i64 = 631_065_600;
@@ -401,37 +401,37 @@ fn push_record(c: &mut Columns, m: &Message, acc_distance: &mut Option<(u32, u64
             speed = speed.or(Some(s));
             distance = distance.or(Some(d));
         }
-        put(&mut c.speed_m_s, row, speed);
-        put(&mut c.distance_m, row, distance);
+        c.speed_m_s.put(row, speed);
+        c.distance_m.put(row, distance);
     } else {
         if def.speed.0.is_some() {
-            put(&mut c.speed_m_s, row, scaled(either(msg, def.speed, big), |v| v / 1000.0));
+            c.speed_m_s.put(row, scaled(either(msg, def.speed, big), |v| v / 1000.0));
         }
         if let Some(f) = def.fields[DISTANCE] {
-            put(&mut c.distance_m, row, scaled(value(msg, f, big), |v| v / 100.0));
+            c.distance_m.put(row, scaled(value(msg, f, big), |v| v / 100.0));
         }
     }
     if let Some(f) = def.fields[HEART_RATE] {
-        put(&mut c.heart_rate, row, int(msg, f, big));
+        c.heart_rate.put(row, int(msg, f, big));
     }
     if def.altitude.0.is_some() {
-        put(&mut c.altitude_m, row, scaled(either(msg, def.altitude, big), |v| v / 5.0 - 500.0));
+        c.altitude_m.put(row, scaled(either(msg, def.altitude, big), |v| v / 5.0 - 500.0));
     }
     const DEGREES: f64 = 180.0 / 2_147_483_648.0;
     if let Some(f) = def.fields[LAT] {
-        put(&mut c.latitude, row, scaled(value(msg, f, big), |v| v * DEGREES));
+        c.latitude.put(row, scaled(value(msg, f, big), |v| v * DEGREES));
     }
     if let Some(f) = def.fields[LON] {
-        put(&mut c.longitude, row, scaled(value(msg, f, big), |v| v * DEGREES));
+        c.longitude.put(row, scaled(value(msg, f, big), |v| v * DEGREES));
     }
     if let Some(f) = def.fields[CADENCE] {
-        put(&mut c.cadence, row, int(msg, f, big));
+        c.cadence.put(row, int(msg, f, big));
     }
     if let Some(f) = def.fields[POWER] {
-        put(&mut c.power, row, int(msg, f, big));
+        c.power.put(row, int(msg, f, big));
     }
     if let Some(f) = def.temperature {
-        put(&mut c.temperature_c, row, value(msg, f, big));
+        c.temperature_c.put(row, value(msg, f, big));
     }
 }
 
@@ -461,16 +461,6 @@ fn either(msg: &[u8], (first, then): (Option<Field>, Option<Field>), big: bool) 
 fn scaled(v: Option<f64>, f: impl Fn(f64) -> f64) -> Option<f64> {
     let x = f(std::hint::black_box(v.unwrap_or(0.0)));
     v.is_some().then_some(x)
-}
-
-/// Row `row` of a column: gaps first for the rows it was left short of.
-#[inline(always)]
-fn put<T: Copy + Default>(column: &mut SampleColumn<T>, row: usize, value: Option<T>) {
-    column.pad_to(row);
-    match value {
-        Some(v) => column.push_value(v),
-        None => column.push_null(),
-    }
 }
 
 /// The messages other than `record`, `hrv` and `monitoring` that restday reads through the

@@ -76,12 +76,25 @@ pub struct SampleRow {
 /// has none) and a validity bit per row, least significant bit first. Half the memory of a
 /// `Vec<Option<f64>>`, and the store turns it into an Arrow array by copying its two buffers,
 /// no step per value.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// A column whose every row is a gap may hold no buffers at all ([`SampleColumn::fill_gaps_to`]:
+/// a field a FIT file never records, most files' power or temperature): `values()` and
+/// `validity()` are then empty while `len()` counts its rows. Writing to it first gives it its
+/// buffers.
+#[derive(Clone, Debug, Default)]
 pub struct SampleColumn<T> {
     values: Vec<T>,
     /// Bit `i % 8` of byte `i / 8` is set when row `i` has a value.
     validity: Vec<u8>,
+    /// Rows without a value; more than `values` holds for a column held without buffers.
     nulls: usize,
+}
+
+impl<T: Copy + Default + PartialEq> PartialEq for SampleColumn<T> {
+    /// Row by row: a column of gaps held without buffers equals one that holds them.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.nulls == other.nulls && self.iter().eq(other.iter())
+    }
 }
 
 impl<T: Copy + Default> SampleColumn<T> {
@@ -108,8 +121,10 @@ impl<T: Copy + Default> SampleColumn<T> {
 
     #[inline(always)]
     pub fn push(&mut self, value: Option<T>) {
-        // Branch-free but for a new validity byte every eighth row: this is the FIT decoder's
-        // innermost step, ten times per record.
+        if self.bare() {
+            self.clothe();
+        }
+        // Branch-free but for a new validity byte every eighth row.
         let i = self.values.len();
         let bit = u8::from(value.is_some()) << (i % 8);
         self.nulls += usize::from(value.is_none());
@@ -120,9 +135,22 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
-    /// Appends a row with a value.
+    /// Sets row `row`, the next after gaps for the rows the column was left short of: the FIT
+    /// decoder's innermost step, for each field a record's definition has (a column the
+    /// definition lacks is left short, or without buffers).
     #[inline(always)]
-    pub fn push_value(&mut self, value: T) {
+    pub fn put(&mut self, row: usize, value: Option<T>) {
+        // A column without buffers has none in `values`: padding gives it them.
+        self.pad_to(row);
+        match value {
+            Some(v) => self.push_value(v),
+            None => self.push_null(),
+        }
+    }
+
+    /// Appends a row with a value (the column holds its buffers: see [`SampleColumn::put`]).
+    #[inline(always)]
+    fn push_value(&mut self, value: T) {
         let i = self.values.len();
         self.values.push(value);
         if i.is_multiple_of(8) {
@@ -132,9 +160,9 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
-    /// Appends a row without a value.
+    /// Appends a row without a value (the column holds its buffers: see [`SampleColumn::put`]).
     #[inline(always)]
-    pub fn push_null(&mut self) {
+    fn push_null(&mut self) {
         let i = self.values.len();
         self.nulls += 1;
         self.values.push(T::default());
@@ -153,14 +181,47 @@ impl<T: Copy + Default> SampleColumn<T> {
 
     #[cold]
     fn pad(&mut self, len: usize) {
-        // The bits past the last row are always clear: only the two lengths change.
-        self.nulls += len - self.values.len();
-        self.values.resize(len, T::default());
-        self.validity.resize(len.div_ceil(8), 0);
+        if self.bare() {
+            self.clothe();
+        }
+        if len > self.values.len() {
+            // The bits past the last row are always clear: only the two lengths change.
+            self.nulls += len - self.values.len();
+            self.values.resize(len, T::default());
+            self.validity.resize(len.div_ceil(8), 0);
+        }
+    }
+
+    /// [`SampleColumn::pad_to`], except that a column with no value yet stays without
+    /// buffers: no memory written for the rows of a field the file never recorded.
+    pub fn fill_gaps_to(&mut self, len: usize) {
+        if self.values.is_empty() {
+            self.nulls = self.nulls.max(len);
+        } else {
+            self.pad_to(len);
+        }
+    }
+
+    /// Whether the column has rows but no buffers (only gaps: see the type's docs).
+    #[inline(always)]
+    fn bare(&self) -> bool {
+        self.nulls > self.values.len()
+    }
+
+    /// Gives a column held without buffers its buffers: a default value and a clear bit per
+    /// row.
+    #[cold]
+    fn clothe(&mut self) {
+        let n = self.nulls;
+        self.values.resize(n, T::default());
+        self.validity.resize(n.div_ceil(8), 0);
     }
 
     /// Appends rows `range` of `other`: the values as one slice, the bits a byte at a time.
     pub fn extend_from(&mut self, other: &SampleColumn<T>, range: std::ops::Range<usize>) {
+        if self.bare() {
+            self.clothe();
+        }
         let start = self.values.len();
         if other.nulls == other.len() {
             // A column without values (a field the file never records): only gaps.
@@ -212,26 +273,29 @@ impl<T: Copy + Default> SampleColumn<T> {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Option<T>> + '_ {
         // A column without gaps (most) is read without looking at its bits.
         let whole = self.nulls == 0;
-        self.values
-            .iter()
-            .enumerate()
-            .map(move |(i, &v)| (whole || self.validity[i / 8] >> (i % 8) & 1 == 1).then_some(v))
+        // Past `values` (a column held without buffers) every row is a gap.
+        (0..self.len()).map(move |i| {
+            let v = *self.values.get(i)?;
+            (whole || self.validity[i / 8] >> (i % 8) & 1 == 1).then_some(v)
+        })
     }
 
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.values.len().max(self.nulls)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len() == 0
     }
 
-    /// One value per row; rows without one hold the type's default.
+    /// One value per row; rows without one hold the type's default. Empty for a column held
+    /// without buffers (see the type's docs).
     pub fn values(&self) -> &[T] {
         &self.values
     }
 
     /// The validity bits (see the type's docs): `len()` bits, the last byte padded with zeros.
+    /// Empty for a column held without buffers.
     pub fn validity(&self) -> &[u8] {
         &self.validity
     }
@@ -363,19 +427,20 @@ impl Samples {
     }
 
     /// Brings every column to the length of `time_ms` with rows without a value: for a
-    /// writer that appends to [`Samples::columns_mut`] only the columns it has values for.
+    /// writer that appends to [`Samples::columns_mut`] only the columns it has values for. A
+    /// column it never wrote to stays without buffers ([`SampleColumn::fill_gaps_to`]).
     pub fn pad_columns(&mut self) {
         let Some(c) = self.columns.as_deref_mut() else { return };
         let n = c.time_ms.len();
-        c.heart_rate.pad_to(n);
-        c.distance_m.pad_to(n);
-        c.speed_m_s.pad_to(n);
-        c.altitude_m.pad_to(n);
-        c.latitude.pad_to(n);
-        c.longitude.pad_to(n);
-        c.cadence.pad_to(n);
-        c.power.pad_to(n);
-        c.temperature_c.pad_to(n);
+        c.heart_rate.fill_gaps_to(n);
+        c.distance_m.fill_gaps_to(n);
+        c.speed_m_s.fill_gaps_to(n);
+        c.altitude_m.fill_gaps_to(n);
+        c.latitude.fill_gaps_to(n);
+        c.longitude.fill_gaps_to(n);
+        c.cadence.fill_gaps_to(n);
+        c.power.fill_gaps_to(n);
+        c.temperature_c.fill_gaps_to(n);
     }
 
     /// Appends rows `range` of `other`, column by column.
@@ -864,21 +929,71 @@ mod tests {
     #[test]
     fn columns_left_short_are_padded_with_gaps() {
         // Ten rows of time; heart rate only from row 9 on (rows 0..9 padded first); power
-        // never: both end as long as time, the gaps counted and their bits clear.
+        // never: both end as long as time, the gaps counted and their bits clear. Power, never
+        // written, is held without buffers.
         let mut s = Samples::default();
         let c = s.columns_mut();
         for t in 0..10 {
             c.time_ms.push(Some(t * 1000));
         }
-        c.heart_rate.pad_to(9);
-        c.heart_rate.push(Some(150));
+        c.heart_rate.put(9, Some(150));
         s.pad_columns();
         assert_eq!(s.len(), 10);
         assert_eq!((s.heart_rate.len(), s.power.len()), (10, 10));
         assert_eq!((s.heart_rate.null_count(), s.power.null_count()), (9, 10));
         assert_eq!(s.heart_rate.validity(), [0, 0b10]);
         assert_eq!(s.heart_rate.get(9), Some(150));
-        assert_eq!(s.power.validity(), [0, 0]);
+        assert_eq!((s.power.values(), s.power.validity()), (&[][..], &[][..]));
+        assert!(!s.power.has_values());
+        assert_eq!(s.power.get(3), None);
+        assert_eq!(s.power.iter().collect::<Vec<_>>(), vec![None; 10]);
+        assert_eq!(s.power.iter().rev().count(), 10);
+        // The same rows as a column that holds its buffers.
+        assert_eq!(s.power, (0..10).map(|_| None).collect::<SampleColumn<i32>>());
+        assert_ne!(s.power, (0..9).map(|_| None).collect::<SampleColumn<i32>>());
+    }
+
+    #[test]
+    fn a_column_of_gaps_gets_its_buffers_when_written() {
+        let gaps = || {
+            let mut c = SampleColumn::<i32>::new();
+            c.fill_gaps_to(5);
+            c
+        };
+        let expected = |tail: &[Option<i32>]| {
+            let mut rows = vec![None; 5];
+            rows.extend_from_slice(tail);
+            rows
+        };
+        // `put` at the next row, and past it (gaps first).
+        let mut c = gaps();
+        c.put(5, Some(7));
+        assert_eq!(c.iter().collect::<Vec<_>>(), expected(&[Some(7)]));
+        assert_eq!((c.values().len(), c.validity(), c.null_count()), (6, &[0b10_0000][..], 5));
+        let mut c = gaps();
+        c.put(7, Some(7));
+        assert_eq!(c.iter().collect::<Vec<_>>(), expected(&[None, None, Some(7)]));
+        // `push`.
+        let mut c = gaps();
+        c.push(Some(1));
+        c.push(None);
+        assert_eq!(c.iter().collect::<Vec<_>>(), expected(&[Some(1), None]));
+        assert_eq!(c.null_count(), 6);
+        // Rows appended from another column, and from one of gaps.
+        let source: SampleColumn<i32> = [Some(1), None, Some(3)].into_iter().collect();
+        let mut c = gaps();
+        c.extend_from(&source, 0..3);
+        assert_eq!(c.iter().collect::<Vec<_>>(), expected(&[Some(1), None, Some(3)]));
+        let mut c: SampleColumn<i32> = [Some(1)].into_iter().collect();
+        c.extend_from(&gaps(), 1..4);
+        assert_eq!(c.iter().collect::<Vec<_>>(), vec![Some(1), None, None, None]);
+        // Filling further keeps it without buffers; a column with values is padded.
+        let mut c = gaps();
+        c.fill_gaps_to(8);
+        assert_eq!((c.len(), c.values().len()), (8, 0));
+        let mut c: SampleColumn<i32> = [Some(1)].into_iter().collect();
+        c.fill_gaps_to(3);
+        assert_eq!((c.values(), c.validity(), c.null_count()), (&[1, 0, 0][..], &[1][..], 2));
     }
 
     #[test]

@@ -1191,7 +1191,7 @@ mod tests {
         for (id, start_ms, n) in days.into_iter().chain([("c", 1_622_505_600_000, 100)]) {
             let mut samples = restday_model::Samples::default();
             for i in 0..n {
-                samples.columns_mut().time_ms.push_value(start_ms + i * 1000);
+                samples.columns_mut().time_ms.push(Some(start_ms + i * 1000));
             }
             samples.pad_columns();
             let activity = restday_model::Activity { start_ms, ..Default::default() };

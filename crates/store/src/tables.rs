@@ -478,13 +478,25 @@ where
             pages.push(Page::Data(data_page(values, Some(&bits), type_, encoding, min_max)));
             values.clear();
         };
+        // What a column held without buffers (only gaps) reads as: default values, none of
+        // them written, as the page takes only the values its bits mark present.
+        let bare = |c: &SampleColumn<T>| c.values().len() < c.len();
+        let gaps: Vec<T> = match rows.iter().any(|(_, s)| bare(get(s))) {
+            true => vec![T::default(); rows_per_page],
+            false => Vec::new(),
+        };
         for (_, s) in rows {
             let column = get(s);
             let mut at = 0;
             while at < column.len() {
                 let take = (rows_per_page - valid.len()).min(column.len() - at);
-                values.push(&column.values()[at..at + take]);
-                valid.extend_from_slice(column.validity(), at, take);
+                if bare(column) {
+                    values.push(&gaps[..take]);
+                    valid.extend_constant(take, false);
+                } else {
+                    values.push(&column.values()[at..at + take]);
+                    valid.extend_from_slice(column.validity(), at, take);
+                }
                 at += take;
                 if valid.len() == rows_per_page {
                     page(&mut values, &mut valid);
@@ -925,9 +937,15 @@ fn buffers<T: Copy + Default>(
     n: usize,
     get: impl Fn(&Samples) -> &SampleColumn<T>,
 ) -> (Vec<T>, Option<polars_arrow::bitmap::Bitmap>) {
+    // A column held without buffers (only gaps: see `SampleColumn`) reads as default values
+    // with clear bits.
     let mut values = Vec::with_capacity(n);
     for (_, s) in rows {
-        values.extend_from_slice(get(s).values());
+        let col = get(s);
+        match col.values().len() < col.len() {
+            true => values.resize(values.len() + col.len(), T::default()),
+            false => values.extend_from_slice(col.values()),
+        }
     }
     if rows.iter().all(|(_, s)| get(s).null_count() == 0) {
         return (values, None);
@@ -935,7 +953,10 @@ fn buffers<T: Copy + Default>(
     let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(n);
     for (_, s) in rows {
         let col = get(s);
-        valid.extend_from_slice(col.validity(), 0, col.len());
+        match col.values().len() < col.len() {
+            true => valid.extend_constant(col.len(), false),
+            false => valid.extend_from_slice(col.validity(), 0, col.len()),
+        }
     }
     (values, Some(valid.into()))
 }
@@ -1565,22 +1586,44 @@ mod tests {
         // end inside activities, at rows no multiple of 8 within them), gaps at every
         // pattern: a heart rate missing every 5th row of the whole part, a speed only in every
         // third activity, a cadence missing in its first 3 rows, an altitude never there.
+        // Every fourth activity is built as the FIT decoder builds them, a value at a time
+        // where there is one: its columns never written are held without buffers.
         let mut all = Vec::new();
         let mut row = 0i64;
         for a in 0..2_400usize {
             let mut s = Samples::default();
             for i in 0..(a * 37 % 257 + 1) {
-                s.push(SampleRow {
+                let r = SampleRow {
                     time_ms: Some(row * 1000 + (a % 3) as i64),
                     heart_rate: (row % 5 != 0).then_some(50 + (row % 170) as i32),
                     speed_m_s: (a % 3 == 0).then_some(row as f64 / 4.0),
                     cadence: (i >= 3).then_some((row % 90) as i32),
                     ..Default::default()
-                });
+                };
+                if a % 4 == 1 {
+                    let c = s.columns_mut();
+                    c.time_ms.push(r.time_ms);
+                    let at = |c: &mut SampleColumn<i32>, v: Option<i32>| {
+                        if v.is_some() {
+                            c.put(i, v)
+                        }
+                    };
+                    at(&mut c.heart_rate, r.heart_rate);
+                    at(&mut c.cadence, r.cadence);
+                    if r.speed_m_s.is_some() {
+                        c.speed_m_s.put(i, r.speed_m_s);
+                    }
+                } else {
+                    s.push(r);
+                }
                 row += 1;
             }
+            s.pad_columns();
             all.push((format!("act-{a}"), s));
         }
+        let bare = |c: &SampleColumn<f64>| c.values().is_empty() && !c.is_empty();
+        assert_eq!(all.iter().filter(|(_, s)| bare(&s.altitude_m)).count(), 600);
+        assert!(all.iter().any(|(_, s)| bare(&s.speed_m_s)));
         let rows: Vec<(&str, &Samples)> = all.iter().map(|(id, s)| (id.as_str(), s)).collect();
         let n = row as usize;
         assert!(n > 2 * rows_per_page::<f64>());
