@@ -520,6 +520,8 @@ struct Decoder {
 }
 
 impl Decoder {
+    /// A `record` message: its time and its row of samples. Records are not counted here:
+    /// [`decode`] adds them to the messages at the end, a sample each.
     #[inline(always)]
     fn record(&mut self, m: &Message) {
         let c = &mut self.c;
@@ -527,7 +529,6 @@ impl Decoder {
             self.reserved = true;
             c.samples = Samples::with_capacity(self.usable / (m.bytes.len() + 1));
         }
-        // Counted at the end (a sample each), not one by one.
         if let Some(t) = m.time {
             c.last_time_ms = Some((t + FIT_EPOCH_S) * 1000);
         }
