@@ -610,12 +610,17 @@ impl Decoder {
     }
 }
 
-/// The fields the collector reads of a `session` or `activity` message (see `fit::session`,
-/// `fit::utc_offset`), or `None` to keep every field: fitparser names, scales and allocates
-/// every field it is given, and a session carries dozens (a third of the time to decode a 5 KB
-/// file went to its profile). None of these is a subfield or a component of another field.
+/// The fields the collector reads of a `file_id`, `session` or `activity` message (see
+/// `Collected::take`, `fit::session`, `fit::utc_offset`), or `None` to keep every field:
+/// fitparser names, scales and allocates every field it is given, and a session carries dozens
+/// (a third of the time to decode a 5 KB file went to its profile). None of these is a
+/// component of another field; the subfields of `file_id.product` read `manufacturer`, which
+/// is kept with it.
 fn used_fields(global: u16) -> Option<&'static [u8]> {
     match global {
+        // type, manufacturer, product (and the subfields it takes from the manufacturer),
+        // product_name: not the serial number or time_created (a local time through chrono).
+        0 => Some(&[0, 1, 2, 8]),
         // timestamp, start_time, sport, sub_sport, total_elapsed_time, total_timer_time,
         // total_distance, avg_heart_rate, max_heart_rate, total_ascent.
         18 => Some(&[253, 2, 5, 6, 7, 8, 9, 16, 17, 22]),
