@@ -202,9 +202,10 @@ impl<T: Copy + Default> SampleColumn<T> {
         }
     }
 
-    /// Whether the column has rows but no buffers (only gaps: see the type's docs).
+    /// Whether the column has rows but no buffers (only gaps: see the type's docs), so that
+    /// `values()` and `validity()` are empty.
     #[inline(always)]
-    fn bare(&self) -> bool {
+    pub fn bare(&self) -> bool {
         self.nulls > self.values.len()
     }
 
@@ -970,9 +971,11 @@ mod tests {
             rows.extend_from_slice(tail);
             rows
         };
+        assert!(gaps().bare() && !SampleColumn::<i32>::new().bare());
         // `put` at the next row, and past it (gaps first).
         let mut c = gaps();
         c.put(5, Some(7));
+        assert!(!c.bare());
         assert_eq!(c.iter().collect::<Vec<_>>(), expected(&[Some(7)]));
         assert_eq!((c.values().len(), c.validity(), c.null_count()), (6, &[0b10_0000][..], 5));
         let mut c = gaps();

@@ -480,8 +480,7 @@ where
         };
         // What a column held without buffers (only gaps) reads as: default values, none of
         // them written, as the page takes only the values its bits mark present.
-        let bare = |c: &SampleColumn<T>| c.values().len() < c.len();
-        let gaps: Vec<T> = match rows.iter().any(|(_, s)| bare(get(s))) {
+        let gaps: Vec<T> = match rows.iter().any(|(_, s)| get(s).bare()) {
             true => vec![T::default(); rows_per_page],
             false => Vec::new(),
         };
@@ -490,7 +489,7 @@ where
             let mut at = 0;
             while at < column.len() {
                 let take = (rows_per_page - valid.len()).min(column.len() - at);
-                if bare(column) {
+                if column.bare() {
                     values.push(&gaps[..take]);
                     valid.extend_constant(take, false);
                 } else {
@@ -942,7 +941,7 @@ fn buffers<T: Copy + Default>(
     let mut values = Vec::with_capacity(n);
     for (_, s) in rows {
         let col = get(s);
-        match col.values().len() < col.len() {
+        match col.bare() {
             true => values.resize(values.len() + col.len(), T::default()),
             false => values.extend_from_slice(col.values()),
         }
@@ -953,7 +952,7 @@ fn buffers<T: Copy + Default>(
     let mut valid = polars_arrow::bitmap::MutableBitmap::with_capacity(n);
     for (_, s) in rows {
         let col = get(s);
-        match col.values().len() < col.len() {
+        match col.bare() {
             true => valid.extend_constant(col.len(), false),
             false => valid.extend_from_slice(col.validity(), 0, col.len()),
         }
@@ -1621,9 +1620,9 @@ mod tests {
             s.pad_columns();
             all.push((format!("act-{a}"), s));
         }
-        let bare = |c: &SampleColumn<f64>| c.values().is_empty() && !c.is_empty();
-        assert_eq!(all.iter().filter(|(_, s)| bare(&s.altitude_m)).count(), 600);
-        assert!(all.iter().any(|(_, s)| bare(&s.speed_m_s)));
+        assert_eq!(all.iter().filter(|(_, s)| s.altitude_m.bare()).count(), 600);
+        assert!(all.iter().any(|(_, s)| s.speed_m_s.bare()));
+        assert!(all.iter().all(|(_, s)| !s.altitude_m.bare() || s.altitude_m.values().is_empty()));
         let rows: Vec<(&str, &Samples)> = all.iter().map(|(id, s)| (id.as_str(), s)).collect();
         let n = row as usize;
         assert!(n > 2 * rows_per_page::<f64>());
