@@ -479,11 +479,11 @@ where
             values.clear();
         };
         // What a column held without buffers (only gaps) reads as: default values, none of
-        // them written, as the page takes only the values its bits mark present.
-        let gaps: Vec<T> = match rows.iter().any(|(_, s)| get(s).bare()) {
-            true => vec![T::default(); rows_per_page],
-            false => Vec::new(),
-        };
+        // them written, as the page takes only the values its bits mark present. As many as
+        // the longest such column takes at once (its rows, at most a page), not a page's
+        // worth for each column of each part.
+        let longest = rows.iter().map(|(_, s)| get(s)).filter(|c| c.bare()).map(|c| c.len());
+        let gaps = vec![T::default(); longest.max().unwrap_or(0).min(rows_per_page)];
         for (_, s) in rows {
             let column = get(s);
             let mut at = 0;
