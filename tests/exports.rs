@@ -357,6 +357,43 @@ fn commits_grow_with_the_dataset_so_their_rewrites_stay_linear() {
 }
 
 #[test]
+fn imports_of_a_commit_per_file_all_finish() {
+    // Each file of the sample export its own batch and commit, so that commits (on the commit
+    // thread, with their parallel part writes) overlap the next batches' decoding and the
+    // figures thread all the time. When those threads' parallel writes ran on the global rayon
+    // pool, a worker could hold one of their jobs under its own and then block sending to
+    // them: this test hung so. Twenty imports, each checked whole; a watchdog turns a hang into
+    // a failure.
+    let imports = std::thread::spawn(move || {
+        for _ in 0..20 {
+            let env = Env::new();
+            let mut opts =
+                restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
+            opts.batch_bytes = 1;
+            opts.commit_batches = 1;
+            opts.commit_share = None;
+            let s = restday_import::import(&opts, &restday_import::NoProgress).unwrap();
+            // The README's 18 files, one unsupported. Its one duplicate, the GPX copy of a FIT
+            // activity, comes first in the walk: alone in its commit it is stored, then
+            // replaced by the FIT from a later commit (17 files imported, 20 activities added
+            // of which 1 replaced), leaving the same 19 activities.
+            assert_eq!(
+                (s.seen, s.imported, s.duplicates, s.unsupported, s.failed),
+                (18, 17, 0, 1, 0)
+            );
+            assert_eq!((s.activities_added, s.replaced), (20, 1));
+            assert_eq!(env.table("activities.parquet").height(), 19);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !imports.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "twenty small imports hung: a deadlock");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    imports.join().expect("every import finished whole");
+}
+
+#[test]
 fn a_years_rows_are_gathered_over_a_commits_batches_into_one_part() {
     // The sample export one file per batch, all in one commit. Holding rows over without a
     // bound (no year reaches `part_rows`), each year's rows are written once, at the commit:

@@ -18,7 +18,8 @@ use restday_decode::{Content, Decoded, decode_within};
 use restday_model::{Format, LedgerRow, Outcome, activity_id};
 use restday_source::{Found, Kind, Limits, SourceFile, journal, strava, walk};
 use restday_store::{
-    Commit, Figures, FiguresPart, Store, StoreError, StoredActivity, StoredWellness, Written,
+    BatchWriter, Commit, Figures, FiguresPart, Store, StoreError, StoredActivity, StoredWellness,
+    Written,
 };
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -195,9 +196,19 @@ fn richness_of(format: &str) -> u8 {
     }
 }
 
-/// The import in progress.
+/// The import in progress. The store itself is on the commit thread, which writes each commit
+/// while this side goes on with the next batches (see [`Job`]).
 struct Run<'a> {
-    store: Store,
+    /// Writes the batches' pending parts.
+    writer: BatchWriter,
+    /// The data folder, for errors.
+    dir: PathBuf,
+    /// The ledger's rows, those of the commits sent to the commit thread included.
+    ledger_rows: usize,
+    /// The id of the last commit stored or sent to the commit thread.
+    last_commit_id: i64,
+    /// Where full commits go to be written; `None` once the last is sent.
+    commits: Option<std::sync::mpsc::SyncSender<Job>>,
     progress: &'a dyn Progress,
     /// Content hashes already in the ledger or seen in this run.
     hashes: HashSet<String>,
@@ -220,6 +231,43 @@ struct Run<'a> {
     commit_share: Option<f64>,
 }
 
+/// A commit whose batches are all written, for the commit thread to write, once its figures
+/// part is back from the figures thread: a commit's serial part (its figures part, the
+/// activity and ledger tables) took 70-120 ms against 25-40 ms to decode a batch, and held up
+/// the next batch's decoding while one core idled.
+struct Job {
+    commit_id: i64,
+    commit: Commit,
+    figures: Option<FiguresReply>,
+}
+
+/// Where the figures thread sends a commit's figures part, written (`None`: no figures).
+type FiguresReply = std::sync::mpsc::Receiver<Result<Option<Written>, StoreError>>;
+
+/// The error for a helper thread gone (it panicked): the import cannot go on.
+fn thread_stopped(dir: &std::path::Path, what: &str) -> StoreError {
+    StoreError::Io {
+        path: dir.to_path_buf(),
+        source: std::io::Error::other(format!("the {what} thread stopped")),
+    }
+}
+
+/// Runs `f` in a rayon pool of one thread of its own, for the commit and figures threads, which
+/// write parts with parallel iterators (a batch's year parts, a part's columns). On the global
+/// pool, one of their jobs can land under a global worker's own: a worker waiting in a join
+/// runs other jobs meanwhile, and the one it took may then block sending to the very thread
+/// that waits for the job below it. An import hung so in a test. A pool's own thread never
+/// blocks on the import.
+fn on_own_pool<T: Send>(name: &str, f: impl FnOnce() -> T + Send) -> std::io::Result<T> {
+    let name = name.to_string();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(move |_| name.clone())
+        .build()
+        .map_err(std::io::Error::other)?;
+    Ok(pool.install(f))
+}
+
 /// The result of the parallel stage for one file.
 enum Work {
     /// Content the ledger already holds, by this hash.
@@ -235,8 +283,7 @@ enum Work {
 struct FiguresLink {
     /// `None` without a thread: each commit computes its figures.
     tx: Option<std::sync::mpsc::SyncSender<ToFigures>>,
-    done: std::sync::mpsc::Receiver<Result<Option<Written>, StoreError>>,
-    /// Figures sent since the last part was written.
+    /// Figures sent since the last part was asked for.
     sent: bool,
 }
 
@@ -258,23 +305,33 @@ impl FiguresLink {
         commit.add(written);
     }
 
-    /// Has the figures thread write the figures of `commit`'s batches as one pending part, and
-    /// adds it to the commit. `dir`: the data folder, for the error.
-    fn back(&mut self, commit: &mut Commit, dir: &std::path::Path) -> Result<(), StoreError> {
+    /// Has the figures thread write the figures sent since the last call (a commit's batches)
+    /// as one pending part, which comes back on the reply ([`add_figures_part`]); `None` when
+    /// none were sent. `dir`: the data folder, for the error.
+    fn ask(&mut self, dir: &std::path::Path) -> Result<Option<FiguresReply>, StoreError> {
         if !std::mem::take(&mut self.sent) {
-            return Ok(());
+            return Ok(None);
         }
-        let stopped = || StoreError::Io {
-            path: dir.join(restday_store::HR_SECONDS),
-            source: std::io::Error::other("the figures thread stopped"),
-        };
+        let stopped = || thread_stopped(&dir.join(restday_store::HR_SECONDS), "figures");
         let tx = self.tx.as_ref().ok_or_else(stopped)?;
-        tx.send(ToFigures::Write).map_err(|_| stopped())?;
-        if let Some(written) = self.done.recv().map_err(|_| stopped())?? {
-            commit.add(written);
-        }
-        Ok(())
+        let (reply_tx, reply) = std::sync::mpsc::channel();
+        tx.send(ToFigures::Write(reply_tx)).map_err(|_| stopped())?;
+        Ok(Some(reply))
     }
+}
+
+/// Waits for a commit's figures part ([`FiguresLink::ask`]) and adds it to the commit.
+fn add_figures_part(
+    reply: Option<FiguresReply>,
+    commit: &mut Commit,
+    dir: &std::path::Path,
+) -> Result<(), StoreError> {
+    let Some(reply) = reply else { return Ok(()) };
+    let stopped = || thread_stopped(&dir.join(restday_store::HR_SECONDS), "figures");
+    if let Some(written) = reply.recv().map_err(|_| stopped())?? {
+        commit.add(written);
+    }
+    Ok(())
 }
 
 /// What the import tells its figures thread.
@@ -282,7 +339,7 @@ enum ToFigures {
     /// Compute a batch's figures and gather them with the commit's others.
     Batch(Figures),
     /// Write the gathered figures as one pending part and send it back.
-    Write,
+    Write(std::sync::mpsc::Sender<Result<Option<Written>, StoreError>>),
 }
 
 /// A file's wellness readings as the store keeps them: with the file's hash and path.
@@ -337,11 +394,29 @@ pub fn import_keeping_store(
         });
     }
     let ledger_paths = store.ledger().iter().map(|r| (r.path.clone(), r.hash.clone())).collect();
+    // Files whose path and fingerprint the ledger holds are not read at all.
+    let fingerprints: HashSet<(String, String)> = store
+        .ledger()
+        .iter()
+        .filter_map(|r| Some((r.path.clone(), r.fingerprint.clone()?)))
+        .collect();
+    // And archives walked to the end before, with the same fingerprint, are not opened.
+    let archives: HashSet<(String, String)> =
+        store.archives().map(|(p, f)| (p.to_string(), f.to_string())).collect();
+    let seen = |path: &str, fingerprint: &str| {
+        let key = (path.to_string(), fingerprint.to_string());
+        fingerprints.contains(&key) || archives.contains(&key)
+    };
     // At most two batches' figures wait for the thread: past that the import waits for it.
     let (figures_tx, figures_rx) = std::sync::mpsc::sync_channel::<ToFigures>(2);
-    let (figures_done_tx, figures_done) = std::sync::mpsc::channel();
+    // One full commit waits while another is written: past that the import waits.
+    let (commits_tx, commits_rx) = std::sync::mpsc::sync_channel::<Job>(1);
     let mut run = Run {
-        store,
+        writer: store.writer().clone(),
+        dir: store.dir().to_path_buf(),
+        ledger_rows: store.ledger().len(),
+        last_commit_id: store.last_commit_id(),
+        commits: Some(commits_tx),
         progress,
         hashes,
         unhashed,
@@ -351,36 +426,56 @@ pub fn import_keeping_store(
         summary: Summary::default(),
         open: None,
         decoded: None,
-        figures: FiguresLink { tx: Some(figures_tx), done: figures_done, sent: false },
+        figures: FiguresLink { tx: Some(figures_tx), sent: false },
         full: false,
         commit_batches: opts.commit_batches.max(1),
         commit_share: opts.commit_share,
     };
 
-    // Files whose path and fingerprint the ledger holds are not read at all.
-    let fingerprints: HashSet<(String, String)> = run
-        .store
-        .ledger()
-        .iter()
-        .filter_map(|r| Some((r.path.clone(), r.fingerprint.clone()?)))
-        .collect();
-    // And archives walked to the end before, with the same fingerprint, are not opened.
-    let archives: HashSet<(String, String)> =
-        run.store.archives().map(|(p, f)| (p.to_string(), f.to_string())).collect();
-    let seen = |path: &str, fingerprint: &str| {
-        let key = (path.to_string(), fingerprint.to_string());
-        fingerprints.contains(&key) || archives.contains(&key)
-    };
     // The walk (reading, decompressing and hashing: a file is hashed while its bytes are fresh
     // in the cache, off the busier workers) runs on its own thread and hands over bounded
-    // batches, one at a time, while this thread decodes and commits the previous one, and
+    // batches, one at a time, while this thread decodes and settles the previous one, and
     // writes the samples of the one before that as it decodes: at most four batches are in
     // memory (being filled, waiting, being decoded, being written).
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Found, String)>>(1);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut result = Ok(());
+    let mut stored: Option<(Store, Result<(), StoreError>)> = None;
     std::thread::scope(|scope| {
         let (seen, stop) = (&seen, &stop);
+        // The store goes to the commit thread, which writes the full commits in turn and
+        // hands it back at the end. After a failed commit, no later one is written.
+        let committer =
+            std::thread::Builder::new().name("commit".into()).spawn_scoped(scope, move || {
+                let mut store = store;
+                let committed = on_own_pool("commit-pool", || {
+                    let mut committed = Ok(());
+                    for Job { commit_id, mut commit, figures } in commits_rx {
+                        if committed.is_err() {
+                            continue;
+                        }
+                        committed = add_figures_part(figures, &mut commit, store.dir())
+                            .and_then(|()| store.commit(commit_id, commit));
+                        if committed.is_err() {
+                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                    committed
+                });
+                // Without its pool, the commits were not received: the import stops.
+                let committed = committed.unwrap_or_else(|source| {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Err(StoreError::Io { path: store.dir().to_path_buf(), source })
+                });
+                (store, committed)
+            });
+        let committer = match committer {
+            Ok(c) => c,
+            Err(source) => {
+                result = Err(StoreError::Io { path: opts.data_dir.clone(), source });
+                return;
+            }
+        };
         let spawned =
             std::thread::Builder::new().name("walk".into()).spawn_scoped(scope, move || {
                 let mut batch: Vec<(Found, String)> = Vec::new();
@@ -407,68 +502,71 @@ pub fn import_keeping_store(
             });
         if let Err(source) = spawned {
             result = Err(StoreError::Io { path: opts.data_dir.clone(), source });
-            return;
         }
         let figures =
             std::thread::Builder::new().name("figures".into()).spawn_scoped(scope, move || {
-                let mut part: Result<Option<FiguresPart>, StoreError> = Ok(None);
-                for message in figures_rx {
-                    match message {
-                        ToFigures::Batch(figures) => {
-                            // After an error the rest is not computed: the commit fails.
-                            if let Ok(gathered) = &mut part
-                                && let Err(e) = figures.compute_into(gathered)
-                            {
-                                part = Err(e);
+                // Without its pool, the figures are not received: each commit computes them.
+                let _ = on_own_pool("figures-pool", || {
+                    let mut part: Result<Option<FiguresPart>, StoreError> = Ok(None);
+                    for message in figures_rx {
+                        match message {
+                            ToFigures::Batch(figures) => {
+                                // After an error the rest is not computed: the commit fails.
+                                if let Ok(gathered) = &mut part
+                                    && let Err(e) = figures.compute_into(gathered)
+                                {
+                                    part = Err(e);
+                                }
                             }
-                        }
-                        ToFigures::Write => {
-                            let done = std::mem::replace(&mut part, Ok(None))
-                                .and_then(|p| p.map(FiguresPart::write).transpose());
-                            if figures_done_tx.send(done).is_err() {
-                                break;
+                            ToFigures::Write(reply) => {
+                                let done = std::mem::replace(&mut part, Ok(None))
+                                    .and_then(|p| p.map(FiguresPart::write).transpose());
+                                // No one waiting: the import is failing.
+                                let _ = reply.send(done);
                             }
                         }
                     }
-                }
+                });
             });
         if figures.is_err() {
             // The figures are computed by each commit instead.
             run.figures.tx = None;
         }
+        let going = |result: &Result<(), StoreError>| {
+            result.is_ok() && !stop.load(std::sync::atomic::Ordering::Relaxed)
+        };
         for batch in rx {
-            if result.is_ok() {
+            if going(&result) {
                 result = run.batch(batch, opts.decode_timeout);
                 if result.is_err() {
                     stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }
-        // The last batch is settled here, so that its figures join the commit's others.
-        if result.is_ok() {
+        // The last batch is settled here, so that its figures join the commit's others, and
+        // the last commit written.
+        if going(&result) {
             result = run.settle();
         }
-        if let Some((commit_id, mut commit, batches)) = run.open.take() {
-            if result.is_ok() {
-                result = run.figures.back(&mut commit, run.store.dir());
-            }
-            run.open = Some((commit_id, commit, batches));
+        if going(&result)
+            && let Some((commit_id, commit, _)) = run.open.take()
+        {
+            result = run.send_commit(commit_id, commit);
         }
-        // The figures thread ends.
+        // The figures thread ends, then the commit thread.
         run.figures.tx = None;
+        run.commits = None;
+        stored = committer.join().ok();
     });
+    let (store, committed) = stored.ok_or_else(|| thread_stopped(&opts.data_dir, "commit"))?;
     result?;
-    // The last batch was written in the scope, with its figures.
-    if let Some((commit_id, mut commit, _)) = run.open.take() {
-        commit.labels = run.labels.clone();
-        run.store.commit(commit_id, commit)?;
-    }
-    run.store.refresh_wellness(
+    committed?;
+    store.refresh_wellness(
         restday_metrics::wellness::used_by_daily,
         restday_metrics::wellness::wellness_days,
     )?;
     run.summary.elapsed = started.elapsed();
-    Ok((run.summary, run.store))
+    Ok((run.summary, store))
 }
 
 /// A batch's files, each with what the parallel stage made of it.
@@ -532,9 +630,9 @@ fn decode_batch(
 
 impl Run<'_> {
     /// Decodes a batch while the one before it is settled (recorded in the commit, its samples
-    /// written, and the commit written after its last batch): the decoding needs only the
-    /// content hashes the earlier batches brought, added before, so both cores stay busy
-    /// instead of one waiting for the other's serial part.
+    /// written, and the commit sent to be written after its last batch): the decoding needs
+    /// only the content hashes the earlier batches brought, added before, so both cores stay
+    /// busy instead of one waiting for the other's serial part.
     fn batch(&mut self, batch: Vec<(Found, String)>, timeout: Duration) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
@@ -553,7 +651,7 @@ impl Run<'_> {
     }
 
     /// Settles the batch decoded last, if any: records it in the open commit, writes its
-    /// samples, and writes the commit when that was its last batch.
+    /// samples, and sends the commit to the commit thread when that was its last batch.
     fn settle(&mut self) -> Result<(), StoreError> {
         let Some(results) = self.decoded.take() else { return Ok(()) };
         if !self.record(results) {
@@ -562,8 +660,8 @@ impl Run<'_> {
         let Some((commit_id, mut commit, batches)) = self.open.take() else {
             unreachable!("a recorded batch has an open commit")
         };
-        let batch = self.store.take_batch(commit_id, &mut commit);
-        let written = self.store.write_batch(batch)?;
+        let batch = self.writer.take_batch(commit_id, &mut commit);
+        let written = self.writer.write_batch(batch)?;
         self.figures.add_written(written, &mut commit);
         if !self.full {
             self.open = Some((commit_id, commit, batches));
@@ -571,16 +669,29 @@ impl Run<'_> {
         }
         // Its last batch written, the commit is, once its figures part is back.
         self.full = false;
-        self.figures.back(&mut commit, self.store.dir())?;
+        self.send_commit(commit_id, commit)
+    }
+
+    /// Sends a commit whose batches are all written to the commit thread, which writes it
+    /// once its figures part is back, while this side goes on.
+    fn send_commit(&mut self, commit_id: i64, mut commit: Commit) -> Result<(), StoreError> {
+        let figures = self.figures.ask(&self.dir)?;
         commit.labels = self.labels.clone();
-        self.store.commit(commit_id, commit)
+        self.ledger_rows += commit.ledger.len();
+        self.last_commit_id = self.last_commit_id.max(commit_id);
+        let job = Job { commit_id, commit, figures };
+        match self.commits.as_ref().map(|tx| tx.send(job).is_ok()) {
+            Some(true) => Ok(()),
+            _ => Err(thread_stopped(&self.dir, "commit")),
+        }
     }
 
     /// Records a decoded batch in the open commit (opening one if none is): ledger rows,
     /// activities and readings, deduplicated. False when it changed nothing to write.
     fn record(&mut self, results: Results) -> bool {
-        let (commit_id, mut commit, batches) =
-            self.open.take().unwrap_or_else(|| (self.store.next_commit_id(), Commit::default(), 0));
+        let (commit_id, mut commit, batches) = self.open.take().unwrap_or_else(|| {
+            (restday_store::commit_id_after(self.last_commit_id), Commit::default(), 0)
+        });
         let before = (
             commit.ledger.len(),
             commit.fingerprints.len(),
@@ -730,9 +841,9 @@ impl Run<'_> {
         self.summary.activities_added = (self.summary.activities_added as isize + added) as usize;
         self.summary.wellness_rows_added +=
             restday_store::tables::readings(&commit.wellness) - before.4;
-        let big_enough = self.commit_share.is_none_or(|share| {
-            commit.ledger.len() as f64 >= share * self.store.ledger().len() as f64
-        });
+        let big_enough = self
+            .commit_share
+            .is_none_or(|share| commit.ledger.len() as f64 >= share * self.ledger_rows as f64);
         // The commit is full: it is written after this batch, its last.
         self.full = batches + 1 >= self.commit_batches && big_enough;
         self.open = Some((commit_id, commit, batches + 1));

@@ -323,8 +323,8 @@ pub struct Commit {
 /// (activity id, start time, samples) of an activity with samples.
 type ActivitySamples = (String, i64, restday_model::Samples);
 
-/// One batch's samples and readings, taken out of its commit by [`Store::take_batch`] and
-/// written by [`Store::write_batch`].
+/// One batch's samples and readings, taken out of its commit by [`BatchWriter::take_batch`] and
+/// written by [`BatchWriter::write_batch`].
 pub struct Batch {
     commit_id: i64,
     /// The file name of the batch's parts.
@@ -459,13 +459,150 @@ pub struct Store {
     ledger: Vec<LedgerRow>,
     /// Archives walked to the end: (path, fingerprint, commit).
     archives: Vec<(String, String, i64)>,
+    /// Writes batches' parts: lent to an import, which writes batches while a commit of
+    /// its earlier ones runs on another thread.
+    writer: BatchWriter,
+    _lock: File,
+}
+
+/// What writing a batch's pending parts needs of the store ([`Store::writer`]): none of its
+/// tables, so that an import writes the next batches while the store, on another thread, is
+/// writing the commit of the earlier ones.
+#[derive(Clone)]
+pub struct BatchWriter {
+    dir: PathBuf,
     /// What the staging computes from each batch's samples for [`HR_SECONDS`], if anything.
     summarize: Option<Summarize>,
     /// See [`Store::hold_rows`].
     part_rows: usize,
     held_rows: usize,
     syncer: Syncer,
-    _lock: File,
+}
+
+impl BatchWriter {
+    /// Takes the samples and readings gathered in `c` so far out of it, as the next batch of
+    /// commit `commit_id` (its parts are named now), to be written by [`BatchWriter::write_batch`],
+    /// with the rows the last written batch held over. The activities stay in `c`, without
+    /// samples; so do the readings while they are fewer than a part's rows (see
+    /// [`Store::hold_rows`]; [`Store::stage`] takes them all): the generated 1 GB export
+    /// wrote 172 small reading parts, one per batch, without.
+    pub fn take_batch(&self, commit_id: i64, c: &mut Commit) -> Batch {
+        let name = Store::part_name(commit_id, c.batches);
+        c.batches += 1;
+        let samples = c
+            .activities
+            .iter_mut()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(a, s)| (a.id.clone(), a.activity.start_ms, std::mem::take(s)))
+            .collect();
+        // Rows of an activity a richer copy replaced since need not be written.
+        let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();
+        let held = std::mem::take(&mut c.held);
+        let held = held.into_iter().filter(|a| !dropped.contains(a.0.as_str())).collect();
+        let hold_readings = self.held_rows > 0 && tables::readings(&c.wellness) < self.part_rows;
+        let wellness = if hold_readings { Vec::new() } else { std::mem::take(&mut c.wellness) };
+        Batch { commit_id, name, samples, held, may_hold: true, wellness }
+    }
+
+    /// Writes a batch's pending parts: a sample part per UTC start year and its readings; its
+    /// figures come back with them, to compute ([`Written::take_figures`]). Needs no `&mut`:
+    /// the import runs it beside the next batch's decoding. Hand the result to the batch's
+    /// commit with [`Commit::add`].
+    ///
+    /// A year with few rows (those held over included) is held over to the next batch
+    /// instead, within a bound ([`Store::hold_rows`]): an export whose
+    /// batches each hold a few activities of many years would otherwise write many small
+    /// parts, and a part's fixed cost (a file, a compressor per column) was a tenth of a 1 GB
+    /// import's time.
+    pub fn write_batch(&self, batch: Batch) -> Result<Written> {
+        let Batch { commit_id, name, samples, held, may_hold, wellness } = batch;
+        let mut staged = Vec::new();
+        // One part per UTC start year for the samples.
+        let mut by_year: BTreeMap<i32, Vec<&ActivitySamples>> = BTreeMap::new();
+        for a in held.iter().chain(&samples) {
+            by_year.entry(year_of(a.1)).or_default().push(a);
+        }
+        let rows = |acts: &Vec<&ActivitySamples>| acts.iter().map(|a| a.2.len()).sum::<usize>();
+        let mut hold: HashSet<i32> = HashSet::new();
+        if may_hold {
+            let mut small: Vec<(usize, i32)> = by_year
+                .iter()
+                .map(|(&year, acts)| (rows(acts), year))
+                .filter(|&(n, _)| n < self.part_rows)
+                .collect();
+            // The smallest are held, up to the bound; the larger are written.
+            small.sort_unstable();
+            let mut total = 0;
+            for (n, year) in small {
+                total += n;
+                if total > self.held_rows {
+                    break;
+                }
+                hold.insert(year);
+            }
+        }
+        let by_year: Vec<(i32, Vec<(&str, &restday_model::Samples)>)> = by_year
+            .into_iter()
+            .filter(|(year, _)| !hold.contains(year))
+            .map(|(year, acts)| (year, acts.iter().map(|a| (a.0.as_str(), &a.2)).collect()))
+            .collect();
+        // The year parts are built and written in parallel: the writes are many and small.
+        let year_part = |(year, rows): &(i32, Vec<(&str, &restday_model::Samples)>)| {
+            let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
+            let pending = pending_name(&path);
+            let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
+            write_pending(&self.syncer, &pending, |out| tables::write_samples(rows, out))?;
+            Ok(Staged { pending, path, ids })
+        };
+        // The figures of the whole batch at once (a call per year part cost more in Polars'
+        // planning than in the work), from the only columns they read: computed and written
+        // apart (see [`Figures`]).
+        let figures = match self.summarize.filter(|_| !samples.is_empty()) {
+            Some(summarize) => {
+                let path = self.dir.join(HR_SECONDS).join(&name);
+                let rows: Vec<(&str, &restday_model::Samples)> =
+                    samples.iter().map(|(id, _, s)| (id.as_str(), s)).collect();
+                let hr = tables::keyed_heart_rate_frame(&rows).map_err(pq_err(&path))?;
+                let ids = samples.iter().map(|(id, _, _)| id.clone()).collect();
+                Some(Figures { path, summarize, hr, ids, syncer: self.syncer.clone() })
+            }
+            None => None,
+        };
+        let years: Vec<Result<Staged>> = by_year.par_iter().map(year_part).collect();
+        // A part written before another failed stays pending: the next open removes it.
+        for r in years {
+            staged.push(r?);
+        }
+        drop(by_year);
+        let kept: Vec<ActivitySamples> = held
+            .into_iter()
+            .chain(samples)
+            .filter(|a| hold.contains(&year_of(a.1)))
+            .map(|mut a| {
+                a.2.shrink_to_fit();
+                a
+            })
+            .collect();
+        // One for the readings.
+        if !wellness.is_empty() {
+            let path = self.dir.join(WELLNESS_READINGS).join(&name);
+            let pending = pending_name(&path);
+            write_pending(&self.syncer, &pending, |out| {
+                tables::write_wellness(&wellness, commit_id, out)
+            })?;
+            staged.push(Staged { pending, path, ids: HashSet::new() });
+        }
+        Ok(Written { staged, held: kept, figures })
+    }
+}
+
+/// A new commit id after commit `last`: the time in ms, and always above `last`.
+pub fn commit_id_after(last: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    now.max(last + 1)
 }
 
 /// A function from a frame of samples to the per-activity rows of [`HR_SECONDS`]: it is given
@@ -505,10 +642,13 @@ impl Store {
             activities,
             ledger,
             archives: Vec::new(),
-            summarize: None,
-            part_rows: PART_ROWS,
-            held_rows: HELD_ROWS,
-            syncer: Syncer::start(),
+            writer: BatchWriter {
+                dir: dir.to_path_buf(),
+                summarize: None,
+                part_rows: PART_ROWS,
+                held_rows: HELD_ROWS,
+                syncer: Syncer::start(),
+            },
             _lock: lock,
         };
         store.recover()?;
@@ -524,10 +664,10 @@ impl Store {
     /// not know), written as one part per commit, so the metrics need not read the samples
     /// again.
     pub fn summarize_samples_with(&mut self, f: Summarize) {
-        self.summarize = Some(f);
+        self.writer.summarize = Some(f);
     }
 
-    /// How [`Store::write_batch`] gathers a year's rows over a commit's batches: a year's
+    /// How [`BatchWriter::write_batch`] gathers a year's rows over a commit's batches: a year's
     /// rows are written as a part once they are `part_rows`, and fewer are held over for the
     /// next batch as long as at most `held_rows` rows are held (the larger years are written
     /// past that). `held_rows` 0: every batch writes all its rows.
@@ -536,8 +676,13 @@ impl Store {
     /// there are `part_rows` (fewer stay for the next batch, and the commit's last takes the
     /// rest), unless `held_rows` is 0.
     pub fn hold_rows(&mut self, part_rows: usize, held_rows: usize) {
-        self.part_rows = part_rows;
-        self.held_rows = held_rows;
+        self.writer.part_rows = part_rows;
+        self.writer.held_rows = held_rows;
+    }
+
+    /// What writes batches' parts, to use while the store writes a commit elsewhere.
+    pub fn writer(&self) -> &BatchWriter {
+        &self.writer
     }
 
     pub fn dir(&self) -> &Path {
@@ -736,12 +881,12 @@ impl Store {
 
     /// A new commit id: the time in ms, and always above every earlier one.
     pub fn next_commit_id(&self) -> i64 {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let last = self.ledger.iter().map(|r| r.commit_id).max().unwrap_or(0);
-        now.max(last + 1)
+        commit_id_after(self.last_commit_id())
+    }
+
+    /// The latest commit's id, 0 for none.
+    pub fn last_commit_id(&self) -> i64 {
+        self.ledger.iter().map(|r| r.commit_id).max().unwrap_or(0)
     }
 
     /// A part's name: `part-<commit>.parquet`, or `part-<commit>-<n>.parquet` for the n-th
@@ -760,132 +905,17 @@ impl Store {
     /// rewrites (activities, the ledger) are rewritten less often. Pending parts are invisible
     /// until the commit, and removed on open if the commit never happened.
     ///
-    /// The same as [`Store::take_batch`] then [`Store::write_batch`], which an import uses to
-    /// write one batch while it decodes the next.
+    /// The same as [`BatchWriter::take_batch`] then [`BatchWriter::write_batch`], which an
+    /// import uses to write one batch while it decodes the next.
     ///
     /// Nothing is held over: every row gathered so far is in a part after it.
     pub fn stage(&self, commit_id: i64, c: &mut Commit) -> Result<()> {
-        let mut batch = self.take_batch(commit_id, c);
+        let mut batch = self.writer.take_batch(commit_id, c);
         batch.may_hold = false;
         batch.wellness.append(&mut c.wellness);
-        let written = self.write_batch(batch)?;
+        let written = self.writer.write_batch(batch)?;
         c.add(written);
         Ok(())
-    }
-
-    /// Takes the samples and readings gathered in `c` so far out of it, as the next batch of
-    /// commit `commit_id` (its parts are named now), to be written by [`Store::write_batch`],
-    /// with the rows the last written batch held over. The activities stay in `c`, without
-    /// samples; so do the readings while they are fewer than a part's rows (see
-    /// [`Store::hold_rows`]; [`Store::stage`] takes them all): the generated 1 GB export
-    /// wrote 172 small reading parts, one per batch, without.
-    pub fn take_batch(&self, commit_id: i64, c: &mut Commit) -> Batch {
-        let name = Self::part_name(commit_id, c.batches);
-        c.batches += 1;
-        let samples = c
-            .activities
-            .iter_mut()
-            .filter(|(_, s)| !s.is_empty())
-            .map(|(a, s)| (a.id.clone(), a.activity.start_ms, std::mem::take(s)))
-            .collect();
-        // Rows of an activity a richer copy replaced since need not be written.
-        let dropped: HashSet<&str> = c.dropped.iter().map(String::as_str).collect();
-        let held = std::mem::take(&mut c.held);
-        let held = held.into_iter().filter(|a| !dropped.contains(a.0.as_str())).collect();
-        let hold_readings = self.held_rows > 0 && tables::readings(&c.wellness) < self.part_rows;
-        let wellness = if hold_readings { Vec::new() } else { std::mem::take(&mut c.wellness) };
-        Batch { commit_id, name, samples, held, may_hold: true, wellness }
-    }
-
-    /// Writes a batch's pending parts: a sample part per UTC start year and its readings; its
-    /// figures come back with them, to compute ([`Written::take_figures`]). Needs no `&mut`:
-    /// the import runs it beside the next batch's decoding. Hand the result to the batch's
-    /// commit with [`Commit::add`].
-    ///
-    /// A year with few rows (those held over included) is held over to the next batch
-    /// instead, within a bound ([`Store::hold_rows`]): an export whose
-    /// batches each hold a few activities of many years would otherwise write many small
-    /// parts, and a part's fixed cost (a file, a compressor per column) was a tenth of a 1 GB
-    /// import's time.
-    pub fn write_batch(&self, batch: Batch) -> Result<Written> {
-        let Batch { commit_id, name, samples, held, may_hold, wellness } = batch;
-        let mut staged = Vec::new();
-        // One part per UTC start year for the samples.
-        let mut by_year: BTreeMap<i32, Vec<&ActivitySamples>> = BTreeMap::new();
-        for a in held.iter().chain(&samples) {
-            by_year.entry(year_of(a.1)).or_default().push(a);
-        }
-        let rows = |acts: &Vec<&ActivitySamples>| acts.iter().map(|a| a.2.len()).sum::<usize>();
-        let mut hold: HashSet<i32> = HashSet::new();
-        if may_hold {
-            let mut small: Vec<(usize, i32)> = by_year
-                .iter()
-                .map(|(&year, acts)| (rows(acts), year))
-                .filter(|&(n, _)| n < self.part_rows)
-                .collect();
-            // The smallest are held, up to the bound; the larger are written.
-            small.sort_unstable();
-            let mut total = 0;
-            for (n, year) in small {
-                total += n;
-                if total > self.held_rows {
-                    break;
-                }
-                hold.insert(year);
-            }
-        }
-        let by_year: Vec<(i32, Vec<(&str, &restday_model::Samples)>)> = by_year
-            .into_iter()
-            .filter(|(year, _)| !hold.contains(year))
-            .map(|(year, acts)| (year, acts.iter().map(|a| (a.0.as_str(), &a.2)).collect()))
-            .collect();
-        // The year parts are built and written in parallel: the writes are many and small.
-        let year_part = |(year, rows): &(i32, Vec<(&str, &restday_model::Samples)>)| {
-            let path = self.dir.join(SAMPLES).join(format!("year={year}")).join(&name);
-            let pending = pending_name(&path);
-            let ids: HashSet<String> = rows.iter().map(|(id, _)| id.to_string()).collect();
-            write_pending(&self.syncer, &pending, |out| tables::write_samples(rows, out))?;
-            Ok(Staged { pending, path, ids })
-        };
-        // The figures of the whole batch at once (a call per year part cost more in Polars'
-        // planning than in the work), from the only columns they read: computed and written
-        // apart (see [`Figures`]).
-        let figures = match self.summarize.filter(|_| !samples.is_empty()) {
-            Some(summarize) => {
-                let path = self.dir.join(HR_SECONDS).join(&name);
-                let rows: Vec<(&str, &restday_model::Samples)> =
-                    samples.iter().map(|(id, _, s)| (id.as_str(), s)).collect();
-                let hr = tables::keyed_heart_rate_frame(&rows).map_err(pq_err(&path))?;
-                let ids = samples.iter().map(|(id, _, _)| id.clone()).collect();
-                Some(Figures { path, summarize, hr, ids, syncer: self.syncer.clone() })
-            }
-            None => None,
-        };
-        let years: Vec<Result<Staged>> = by_year.par_iter().map(year_part).collect();
-        // A part written before another failed stays pending: the next open removes it.
-        for r in years {
-            staged.push(r?);
-        }
-        drop(by_year);
-        let kept: Vec<ActivitySamples> = held
-            .into_iter()
-            .chain(samples)
-            .filter(|a| hold.contains(&year_of(a.1)))
-            .map(|mut a| {
-                a.2.shrink_to_fit();
-                a
-            })
-            .collect();
-        // One for the readings.
-        if !wellness.is_empty() {
-            let path = self.dir.join(WELLNESS_READINGS).join(&name);
-            let pending = pending_name(&path);
-            write_pending(&self.syncer, &pending, |out| {
-                tables::write_wellness(&wellness, commit_id, out)
-            })?;
-            staged.push(Staged { pending, path, ids: HashSet::new() });
-        }
-        Ok(Written { staged, held: kept, figures })
     }
 
     /// Writes one commit. See the crate docs for the order that makes it atomic.
@@ -1006,7 +1036,7 @@ impl Store {
         }
 
         // 4. The ledger into place, which makes the commit real, once the parts are on disk.
-        if let Err(e) = self.syncer.wait(&self.dir) {
+        if let Err(e) = self.writer.syncer.wait(&self.dir) {
             let _ = fs::remove_file(&ledger_tmp);
             return Err(e);
         }
@@ -1206,8 +1236,8 @@ mod tests {
             };
             c.activities.push((stored, samples));
         }
-        let batch = store.take_batch(1, &mut c);
-        c.add(store.write_batch(batch).unwrap());
+        let batch = store.writer().take_batch(1, &mut c);
+        c.add(store.writer().write_batch(batch).unwrap());
         let part =
             |year: i32, name: &str| dir.join(SAMPLES).join(format!("year={year}")).join(name);
         assert!(part(2020, "part-1.parquet.pending").exists());
