@@ -144,10 +144,21 @@ fn load_key(a: &Athlete) -> String {
     )
 }
 
-/// The per-activity figures that need samples: from the cache (`activity_load.parquet`) for
-/// activities it knows under the same athlete values, from the samples for the rest. Returns the
-/// athlete in force and one row per activity: `activity_id`, `sustained_hr`, the load columns.
-fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Option<DataFrame>)> {
+/// What the per-activity figures start from ([`sustained`]): the stored activities, the load
+/// cache's rows of them, and every activity's sustained heart rate.
+struct Sustained {
+    ids: HashSet<String>,
+    /// The activities the cache does not know.
+    new: HashSet<String>,
+    cache: Option<DataFrame>,
+    /// `activity_id`, `sustained_hr`: from the cache, and from the figures for the new.
+    sustained: Option<DataFrame>,
+}
+
+/// Pass 1 of the per-activity figures: the sustained heart rate of every activity, from the
+/// load cache (`activity_load.parquet`) for those it knows, from the figures for the rest, for
+/// the max HR estimate. Needs nothing but the activities and their figures.
+fn sustained(store: &Store) -> anyhow::Result<Sustained> {
     let ids: HashSet<String> = store.activities().iter().map(|a| a.id.clone()).collect();
     let cache = match store.read(LOAD_CACHE)? {
         Some(c) if c.height() > 0 => Some(only(&c, &ids)?),
@@ -173,6 +184,17 @@ fn per_activity(store: &Store, profile: &Profile) -> anyhow::Result<(Athlete, Op
             None => n,
         });
     }
+    Ok(Sustained { ids, new, cache, sustained })
+}
+
+/// The per-activity figures that need samples: from the cache for activities it knows under
+/// the same athlete values, from the figures (or the samples) for the rest. Returns the athlete
+/// in force and one row per activity: `activity_id`, `sustained_hr`, the load columns.
+fn per_activity(
+    store: &Store,
+    profile: &Profile,
+    Sustained { ids, new, cache, sustained }: Sustained,
+) -> anyhow::Result<(Athlete, Option<DataFrame>)> {
     let highest = match &sustained {
         Some(s) => s
             .column("sustained_hr")?
@@ -224,17 +246,32 @@ pub fn refresh(data_dir: &Path, profile: &Profile) -> anyhow::Result<Refreshed> 
     refresh_store(&Store::open(data_dir)?, profile)
 }
 
-/// [`refresh`] of a store already open (an import's).
+/// [`refresh`] of a store already open (an import's, which leaves the daily wellness table to
+/// this).
 pub fn refresh_store(store: &Store, profile: &Profile) -> anyhow::Result<Refreshed> {
-    // The daily wellness table, if its readings are newer (an import rebuilds it too).
-    store.refresh_wellness(
-        restday_metrics::wellness::used_by_daily,
-        restday_metrics::wellness::wellness_days,
-    )?;
-    let (athlete, load) = per_activity(store, profile)?;
-    let base =
-        restday_metrics::time_zones(restday_store::tables::activities_frame(store.activities())?)
-            .context("looking up time zones")?;
+    // Side by side, each mostly one core's work: the daily wellness table (rebuilt when its
+    // readings are newer, as after an import), which the athlete's estimates read; the
+    // activities' time zones; and the sustained heart rates.
+    let (wellness, (base, sustained)) = rayon::join(
+        || {
+            store.refresh_wellness(
+                restday_metrics::wellness::used_by_daily,
+                restday_metrics::wellness::wellness_days,
+            )
+        },
+        || {
+            rayon::join(
+                || -> anyhow::Result<DataFrame> {
+                    let activities = restday_store::tables::activities_frame(store.activities())?;
+                    restday_metrics::time_zones(activities).context("looking up time zones")
+                },
+                || sustained(store),
+            )
+        },
+    );
+    wellness?;
+    let (athlete, load) = per_activity(store, profile, sustained?)?;
+    let base = base?;
     let load = match load {
         Some(l) => l,
         None => restday_metrics::activity_load(
@@ -348,7 +385,7 @@ pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_rep
 /// The profile in force, for `restday profile`.
 pub fn athlete(data_dir: &Path, profile: &Profile) -> anyhow::Result<Athlete> {
     let store = Store::open(data_dir)?;
-    Ok(per_activity(&store, profile)?.0)
+    Ok(per_activity(&store, profile, sustained(&store)?)?.0)
 }
 
 fn valued<T: std::fmt::Display>(v: &Valued<T>) -> String {

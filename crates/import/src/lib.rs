@@ -359,12 +359,20 @@ enum Sidecar {
 
 /// Runs an import. Errors only when the dataset itself cannot be opened or written; problems
 /// with input files are in the ledger and the summary.
+/// The daily wellness table is rebuilt after it, when the import brought readings.
 pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreError> {
-    Ok(import_keeping_store(opts, progress)?.0)
+    let (summary, store) = import_keeping_store(opts, progress)?;
+    store.refresh_wellness(
+        restday_metrics::wellness::used_by_daily,
+        restday_metrics::wellness::wellness_days,
+    )?;
+    Ok(summary)
 }
 
 /// [`import`], handing back the store it wrote, still open and locked, for work that follows
 /// at once (the metrics refresh): opening it again reads the ledger and activity tables back.
+/// The daily wellness table is left to that work ([`Store::refresh_wellness`]): the metrics
+/// refresh rebuilds it beside work that does not need it.
 pub fn import_keeping_store(
     opts: &Options,
     progress: &dyn Progress,
@@ -561,10 +569,6 @@ pub fn import_keeping_store(
     let (store, committed) = stored.ok_or_else(|| thread_stopped(&opts.data_dir, "commit"))?;
     result?;
     committed?;
-    store.refresh_wellness(
-        restday_metrics::wellness::used_by_daily,
-        restday_metrics::wellness::wellness_days,
-    )?;
     run.summary.elapsed = started.elapsed();
     Ok((run.summary, store))
 }
