@@ -252,17 +252,17 @@ fn thread_stopped(dir: &std::path::Path, what: &str) -> StoreError {
     }
 }
 
-/// Runs `f` in a rayon pool of its own, as wide as the machine, for the commit and figures
-/// threads, which write parts with parallel iterators (a batch's year parts, a part's columns,
-/// the activity and ledger tables side by side). On the global pool, one of their jobs can land
-/// under a global worker's own: a worker waiting in a join runs other jobs meanwhile, and the
-/// one it took may then block sending to the very thread that waits for the job below it. An
-/// import hung so in a test. A pool's own threads never block on the import. (One thread each
-/// made the last commit, which the import waits for, take 89-106 ms against 62-75 ms.)
+/// Runs `f` in a rayon pool of one thread of its own, for the commit and figures threads, which
+/// write parts with parallel iterators (a batch's year parts, a part's columns). On the global
+/// pool, one of their jobs can land under a global worker's own: a worker waiting in a join
+/// runs other jobs meanwhile, and the one it took may then block sending to the very thread
+/// that waits for the job below it. An import hung so in a test. A pool's own thread never
+/// blocks on the import.
 fn on_own_pool<T: Send>(name: &str, f: impl FnOnce() -> T + Send) -> std::io::Result<T> {
     let name = name.to_string();
     let pool = rayon::ThreadPoolBuilder::new()
-        .thread_name(move |i| format!("{name}-{i}"))
+        .num_threads(1)
+        .thread_name(move |_| name.clone())
         .build()
         .map_err(std::io::Error::other)?;
     Ok(pool.install(f))
