@@ -394,6 +394,41 @@ fn imports_of_a_commit_per_file_all_finish() {
 }
 
 #[test]
+fn a_panic_during_an_import_comes_back_instead_of_hanging() {
+    // A progress receiver that panics at the eighth file, a commit per file: the panic leaves
+    // the import while its walk, figures and commit threads are running. It must come back to
+    // the caller; before, the import's ends of the figures and commit channels outlived the
+    // unwinding and those threads waited on them for ever.
+    struct PanicsAtTheEighth(std::sync::atomic::AtomicUsize);
+    impl restday_import::Progress for PanicsAtTheEighth {
+        fn file(&self, _path: &str, _bytes: u64) {
+            if self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 7 {
+                panic!("a progress receiver that panics (this test's own)");
+            }
+        }
+    }
+    let import = std::thread::spawn(move || {
+        let env = Env::new();
+        let mut opts =
+            restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
+        opts.batch_bytes = 1;
+        opts.commit_batches = 1;
+        opts.commit_share = None;
+        let progress = PanicsAtTheEighth(std::sync::atomic::AtomicUsize::new(0));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            restday_import::import(&opts, &progress)
+        }));
+        outcome.is_err()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !import.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "the import hung after a panic");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(import.join().unwrap(), "the panic came back to the caller");
+}
+
+#[test]
 fn a_years_rows_are_gathered_over_a_commits_batches_into_one_part() {
     // The sample export one file per batch, all in one commit. Holding rows over without a
     // bound (no year reaches `part_rows`), each year's rows are written once, at the commit:

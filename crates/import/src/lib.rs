@@ -419,7 +419,7 @@ pub fn import_keeping_store(
     let (figures_tx, figures_rx) = std::sync::mpsc::sync_channel::<ToFigures>(2);
     // One full commit waits while another is written: past that the import waits.
     let (commits_tx, commits_rx) = std::sync::mpsc::sync_channel::<Job>(1);
-    let mut run = Run {
+    let run = Run {
         writer: store.writer().clone(),
         dir: store.dir().to_path_buf(),
         ledger_rows: store.ledger().len(),
@@ -447,9 +447,12 @@ pub fn import_keeping_store(
     // memory (being filled, waiting, being decoded, being written).
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Found, String)>>(1);
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let mut result = Ok(());
-    let mut stored: Option<(Store, Result<(), StoreError>)> = None;
-    std::thread::scope(|scope| {
+    // The run moves into the scope, so that a panic on this side drops its ends of the figures
+    // and commit threads' channels while unwinding: those threads then end, and the scope,
+    // which waits for them, passes the panic on instead of hanging.
+    let (mut run, result, stored) = std::thread::scope(|scope| {
+        let mut run = run;
+        let mut result = Ok(());
         let (seen, stop) = (&seen, &stop);
         // The store goes to the commit thread, which writes the full commits in turn and
         // hands it back at the end. After a failed commit, no later one is written.
@@ -480,8 +483,7 @@ pub fn import_keeping_store(
         let committer = match committer {
             Ok(c) => c,
             Err(source) => {
-                result = Err(StoreError::Io { path: opts.data_dir.clone(), source });
-                return;
+                return (run, Err(StoreError::Io { path: opts.data_dir.clone(), source }), None);
             }
         };
         let spawned =
@@ -564,10 +566,11 @@ pub fn import_keeping_store(
         // The figures thread ends, then the commit thread.
         run.figures.tx = None;
         run.commits = None;
-        stored = committer.join().ok();
+        let stored = committer.join().ok();
+        (run, result, stored)
     });
-    let (store, committed) = stored.ok_or_else(|| thread_stopped(&opts.data_dir, "commit"))?;
     result?;
+    let (store, committed) = stored.ok_or_else(|| thread_stopped(&opts.data_dir, "commit"))?;
     committed?;
     run.summary.elapsed = started.elapsed();
     Ok((run.summary, store))
