@@ -341,9 +341,7 @@ fn commits_grow_with_the_dataset_so_their_rewrites_stay_linear() {
     // at 7, 1.75 -> 2 (9); at 9, 2.25 -> 3 (12); at 12, 3 -> 3 (15); at 15, 3.75 -> 4, but
     // only 3 are left: the import's end commits them (18).
     let env = Env::new();
-    let mut opts = restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
-    opts.batch_bytes = 1;
-    opts.commit_batches = 1;
+    let mut opts = a_commit_per_file(&env);
     opts.commit_share = Some(0.25);
     let summary = restday_import::import(&opts, &restday_import::NoProgress).unwrap();
     assert_eq!(summary.seen, 18);
@@ -356,6 +354,31 @@ fn commits_grow_with_the_dataset_so_their_rewrites_stay_linear() {
     assert_eq!(sizes, [1, 1, 1, 1, 1, 2, 2, 3, 3, 3]);
 }
 
+/// Options importing the sample export into `env` with each file its own batch and commit.
+fn a_commit_per_file(env: &Env) -> restday_import::Options {
+    let mut opts = restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
+    opts.batch_bytes = 1;
+    opts.commit_batches = 1;
+    opts.commit_share = None;
+    opts
+}
+
+/// Runs `work` on a thread and waits at most `limit` for it, failing with `hung` past that: a
+/// deadlock fails the test instead of stopping the suite.
+fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    hung: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let running = std::thread::spawn(work);
+    let deadline = std::time::Instant::now() + limit;
+    while !running.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "{hung}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    running.join().expect("the work finished without a panic")
+}
+
 #[test]
 fn imports_of_a_commit_per_file_all_finish() {
     // Each file of the sample export its own batch and commit, so that commits (on the commit
@@ -364,15 +387,11 @@ fn imports_of_a_commit_per_file_all_finish() {
     // pool, a worker could hold one of their jobs under its own and then block sending to
     // them: this test hung so. Twenty imports, each checked whole; a watchdog turns a hang into
     // a failure.
-    let imports = std::thread::spawn(move || {
+    within(std::time::Duration::from_secs(300), "twenty small imports hung: a deadlock", || {
         for _ in 0..20 {
             let env = Env::new();
-            let mut opts =
-                restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
-            opts.batch_bytes = 1;
-            opts.commit_batches = 1;
-            opts.commit_share = None;
-            let s = restday_import::import(&opts, &restday_import::NoProgress).unwrap();
+            let s = restday_import::import(&a_commit_per_file(&env), &restday_import::NoProgress)
+                .unwrap();
             // The README's 18 files, one unsupported. Its one duplicate, the GPX copy of a FIT
             // activity, comes first in the walk: alone in its commit it is stored, then
             // replaced by the FIT from a later commit (17 files imported, 20 activities added
@@ -385,12 +404,6 @@ fn imports_of_a_commit_per_file_all_finish() {
             assert_eq!(env.table("activities.parquet").height(), 19);
         }
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
-    while !imports.is_finished() {
-        assert!(std::time::Instant::now() < deadline, "twenty small imports hung: a deadlock");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    imports.join().expect("every import finished whole");
 }
 
 #[test]
@@ -407,25 +420,16 @@ fn a_panic_during_an_import_comes_back_instead_of_hanging() {
             }
         }
     }
-    let import = std::thread::spawn(move || {
-        let env = Env::new();
-        let mut opts =
-            restday_import::Options::new(env.data_dir(), vec![crate::util::data("export")]);
-        opts.batch_bytes = 1;
-        opts.commit_batches = 1;
-        opts.commit_share = None;
-        let progress = PanicsAtTheEighth(std::sync::atomic::AtomicUsize::new(0));
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            restday_import::import(&opts, &progress)
-        }));
-        outcome.is_err()
-    });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !import.is_finished() {
-        assert!(std::time::Instant::now() < deadline, "the import hung after a panic");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(import.join().unwrap(), "the panic came back to the caller");
+    let panicked =
+        within(std::time::Duration::from_secs(120), "the import hung after a panic", || {
+            let env = Env::new();
+            let progress = PanicsAtTheEighth(std::sync::atomic::AtomicUsize::new(0));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                restday_import::import(&a_commit_per_file(&env), &progress)
+            }));
+            outcome.is_err()
+        });
+    assert!(panicked, "the panic came back to the caller");
 }
 
 #[test]
