@@ -359,6 +359,7 @@ enum Sidecar {
 
 /// Runs an import. Errors only when the dataset itself cannot be opened or written; problems
 /// with input files are in the ledger and the summary.
+///
 /// The daily wellness table is rebuilt after it, when the import brought readings.
 pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreError> {
     let (summary, store) = import_keeping_store(opts, progress)?;

@@ -454,7 +454,6 @@ struct Staged {
 
 /// An open, locked dataset folder.
 pub struct Store {
-    dir: PathBuf,
     activities: Vec<StoredActivity>,
     ledger: Vec<LedgerRow>,
     /// Archives walked to the end: (path, fingerprint, commit).
@@ -638,7 +637,6 @@ impl Store {
             None => Vec::new(),
         };
         let mut store = Store {
-            dir: dir.to_path_buf(),
             activities,
             ledger,
             archives: Vec::new(),
@@ -686,7 +684,7 @@ impl Store {
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.writer.dir
     }
 
     pub fn activities(&self) -> &[StoredActivity] {
@@ -710,7 +708,7 @@ impl Store {
     fn recover(&mut self) -> Result<()> {
         let committed = self.committed();
         let mut stray_files = Vec::new();
-        collect_files(&self.dir, &mut stray_files).map_err(io_err(&self.dir))?;
+        collect_files(&self.writer.dir, &mut stray_files).map_err(io_err(&self.writer.dir))?;
         for path in stray_files {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let pending = name.strip_suffix(PENDING_SUFFIX);
@@ -734,7 +732,7 @@ impl Store {
         let before = self.activities.len();
         self.activities.retain(|a| committed.contains(&a.commit_id));
         if self.activities.len() != before {
-            let path = self.dir.join(ACTIVITIES);
+            let path = self.writer.dir.join(ACTIVITIES);
             let df = tables::activities_frame(&self.activities).map_err(pq_err(&path))?;
             write_parquet_atomic(&path, &df)?;
         }
@@ -742,11 +740,12 @@ impl Store {
         // they become a part of the first commit.
         // Their rows get the columns readings have had since (`date`, `record`: null for FIT
         // readings, which were all they held).
-        let old = self.dir.join(WELLNESS);
+        let old = self.writer.dir.join(WELLNESS);
         if let Some(first) = committed.iter().min()
             && let Some(mut df) = read_parquet(&old)?.filter(|df| df.schema().contains("metric"))
         {
-            let part = self.dir.join(WELLNESS_READINGS).join(format!("part-{first}.parquet"));
+            let part =
+                self.writer.dir.join(WELLNESS_READINGS).join(format!("part-{first}.parquet"));
             let n = df.height();
             let date = Column::new("date".into(), vec![None::<i32>; n]).cast(&DataType::Date);
             let record = Column::new("record".into(), vec![None::<&str>; n]);
@@ -767,7 +766,7 @@ impl Store {
 
     /// Removes the rows of `table` whose commit the ledger does not record.
     fn drop_uncommitted(&self, table: &str, committed: &HashSet<i64>) -> Result<()> {
-        let path = self.dir.join(table);
+        let path = self.writer.dir.join(table);
         if let Some(df) = read_parquet(&path)? {
             let kept = keep_where(&df, "commit_id", |c| committed.contains(&c));
             if let Some(kept) = kept.map_err(pq_err(&path))? {
@@ -779,13 +778,13 @@ impl Store {
 
     /// Reads a table of the dataset (`activities.parquet`, `daily.parquet`...), if present.
     pub fn read(&self, name: &str) -> Result<Option<DataFrame>> {
-        read_parquet(&self.dir.join(name))
+        read_parquet(&self.writer.dir.join(name))
     }
 
     /// Replaces a derived table (`daily.parquet`, `weekly.parquet`, or `activities.parquet` with
     /// its metric columns added) atomically.
     pub fn write_derived(&self, name: &str, df: &DataFrame) -> Result<()> {
-        write_parquet_atomic(&self.dir.join(name), df)
+        write_parquet_atomic(&self.writer.dir.join(name), df)
     }
 
     /// Rebuilds the daily wellness table (`wellness.parquet`) with `build` (the readings whose
@@ -797,8 +796,8 @@ impl Store {
         keep: impl Fn(&str) -> bool,
         build: impl FnOnce(LazyFrame, i32) -> PolarsResult<DataFrame>,
     ) -> Result<bool> {
-        let daily_path = self.dir.join(WELLNESS);
-        let readings_path = self.dir.join(WELLNESS_READINGS);
+        let daily_path = self.writer.dir.join(WELLNESS);
+        let readings_path = self.writer.dir.join(WELLNESS_READINGS);
         let mut parts = Vec::new();
         if readings_path.exists() {
             collect_files(&readings_path, &mut parts).map_err(io_err(&readings_path))?;
@@ -864,7 +863,7 @@ impl Store {
     }
 
     fn parts(&self, table: &str) -> Result<Vec<(i64, PathBuf)>> {
-        let dir = self.dir.join(table);
+        let dir = self.writer.dir.join(table);
         let mut files = Vec::new();
         if dir.exists() {
             collect_files(&dir, &mut files).map_err(io_err(&dir))?;
@@ -984,7 +983,8 @@ impl Store {
         self.ledger.append(&mut c.ledger);
         // The two tables every commit rewrites, side by side (each is mostly one core's work):
         // the activities into place, the ledger to a temporary file only.
-        let (activities_path, ledger_path) = (self.dir.join(ACTIVITIES), self.dir.join(IMPORTS));
+        let (activities_path, ledger_path) =
+            (self.writer.dir.join(ACTIVITIES), self.writer.dir.join(IMPORTS));
         let (activities, ledger) = (&self.activities, &self.ledger);
         let (written, ledger_tmp) = rayon::join(
             || {
@@ -1011,7 +1011,7 @@ impl Store {
 
         // 3b. Journal: entries replace stored ones of the same date.
         if !c.journal.is_empty() {
-            let path = self.dir.join(JOURNAL);
+            let path = self.writer.dir.join(JOURNAL);
             let mut df = tables::journal_frame(&c.journal, commit_id).map_err(pq_err(&path))?;
             if let Some(old) = read_parquet(&path)? {
                 let new_days: HashSet<i64> = c.journal.iter().map(|j| i64::from(j.day)).collect();
@@ -1030,13 +1030,13 @@ impl Store {
             let new: HashSet<&str> = c.archives.iter().map(|(p, _)| p.as_str()).collect();
             self.archives.retain(|(p, _, _)| !new.contains(p.as_str()));
             self.archives.extend(c.archives.iter().map(|(p, f)| (p.clone(), f.clone(), commit_id)));
-            let path = self.dir.join(ARCHIVES);
+            let path = self.writer.dir.join(ARCHIVES);
             let df = tables::archives_frame(&self.archives).map_err(pq_err(&path))?;
             write_parquet_atomic(&path, &df)?;
         }
 
         // 4. The ledger into place, which makes the commit real, once the parts are on disk.
-        if let Err(e) = self.writer.syncer.wait(&self.dir) {
+        if let Err(e) = self.writer.syncer.wait(&self.writer.dir) {
             let _ = fs::remove_file(&ledger_tmp);
             return Err(e);
         }
@@ -1052,10 +1052,13 @@ impl Store {
         // 6. Drop the samples and figures of replaced activities from the parts that hold
         // them: the parts of their commit (for samples, in the folder of their start year).
         for old in replaced {
-            let year =
-                self.dir.join(SAMPLES).join(format!("year={}", year_of(old.activity.start_ms)));
+            let year = self
+                .writer
+                .dir
+                .join(SAMPLES)
+                .join(format!("year={}", year_of(old.activity.start_ms)));
             let one: HashSet<&str> = std::iter::once(old.id.as_str()).collect();
-            for dir in [year, self.dir.join(HR_SECONDS)] {
+            for dir in [year, self.writer.dir.join(HR_SECONDS)] {
                 let Ok(entries) = fs::read_dir(&dir) else { continue };
                 for e in entries.flatten() {
                     let name = e.file_name();
