@@ -878,12 +878,7 @@ impl Store {
             .collect())
     }
 
-    /// A new commit id: the time in ms, and always above every earlier one.
-    pub fn next_commit_id(&self) -> i64 {
-        commit_id_after(self.last_commit_id())
-    }
-
-    /// The latest commit's id, 0 for none.
+    /// The latest commit's id, 0 for none: the next is [`commit_id_after`] it.
     pub fn last_commit_id(&self) -> i64 {
         self.ledger.iter().map(|r| r.commit_id).max().unwrap_or(0)
     }
