@@ -171,6 +171,39 @@ fn a_crash_at_any_commit_point_leaves_a_readable_dataset_and_the_rerun_completes
 }
 
 #[test]
+fn a_commit_that_fails_stops_the_import_with_its_error_and_keeps_the_commits_before_it() {
+    // The sample export in 50 KB batches, a commit per batch; the third commit fails as on a
+    // full disk (an I/O error after its activity table). Commits are written on their own
+    // thread while the next batches go on: its error must still stop the import, exit 1 with
+    // the reason, and leave the two commits before it whole; the re-run completes the import.
+    let (outcomes, activities, samples, readings) = clean_outcomes();
+    let clean = (normalise(outcomes, &data("export")), activities, samples, readings);
+    let env = Env::new();
+    let out = env
+        .cmd()
+        .env("RESTDAY_FAILPOINT", "after-activities:3:error")
+        .env("RESTDAY_BATCH_BYTES", "50000")
+        .env("RESTDAY_COMMIT_BATCHES", "1")
+        .arg("import")
+        .arg(data("export"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("importing into") && stderr.contains("failpoint after-activities"));
+    // Two commits in the ledger, each of its own batch: fewer files than the export's 18.
+    let commits: std::collections::HashSet<i64> =
+        crate::util::i64s(&env.table("imports.parquet"), "commit_id")
+            .into_iter()
+            .flatten()
+            .collect();
+    assert_eq!(commits.len(), 2);
+    let recorded = env.outcomes().len();
+    assert!((2..18).contains(&recorded), "{recorded} ledger rows");
+    assert_rerun_is_clean(&env, "after-activities:3:error", &clean);
+}
+
+#[test]
 fn a_second_writer_is_refused_with_a_clear_message() {
     let env = Env::new();
     let _held = restday_store::Store::open(&env.data_dir()).unwrap();

@@ -934,7 +934,7 @@ impl Store {
             }
         }
 
-        failpoint("after-samples");
+        failpoint("after-samples", &self.writer.dir)?;
 
         // 2. Activities: the stored ones minus the replaced, plus the new, with labels.
         let replaced: Vec<StoredActivity> = {
@@ -1002,7 +1002,7 @@ impl Store {
             (Ok(()), Err(e)) => return Err(e),
         };
 
-        failpoint("after-activities");
+        failpoint("after-activities", &self.writer.dir)?;
 
         // 3b. Journal: entries replace stored ones of the same date.
         if !c.journal.is_empty() {
@@ -1018,7 +1018,7 @@ impl Store {
             write_parquet_atomic(&path, &df)?;
         }
 
-        failpoint("after-wellness");
+        failpoint("after-wellness", &self.writer.dir)?;
 
         // 3c. Archives walked to the end: a new fingerprint replaces the old one of its path.
         if !c.archives.is_empty() {
@@ -1037,7 +1037,7 @@ impl Store {
         }
         publish(&ledger_tmp, &ledger_path)?;
 
-        failpoint("after-ledger");
+        failpoint("after-ledger", &self.writer.dir)?;
 
         // 5. The parts become visible.
         for Staged { pending, path, .. } in parts {
@@ -1104,19 +1104,27 @@ fn keep_where_str(df: &DataFrame, column: &str, value: &str) -> PolarsResult<Dat
     df.filter(&mask)
 }
 
-/// Test hook: `RESTDAY_FAILPOINT=<name>[:<n>]` aborts the process, as a kill would, when the
-/// commit reaches the point `name` for the `n`-th time (the first when `n` is left out). The
-/// crash tests use it to stop an import at exact points.
-fn failpoint(name: &str) {
+/// Test hook: `RESTDAY_FAILPOINT=<name>[:<n>][:error]` stops a commit when it reaches the
+/// point `name` for the `n`-th time (the first when `n` is left out): the process aborts, as a
+/// kill would, or with `:error` the commit fails with an I/O error on `dir`, as a full disk
+/// would. The crash tests use it to stop an import at exact points.
+fn failpoint(name: &str, dir: &Path) -> Result<()> {
     static HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let Ok(spec) = std::env::var("RESTDAY_FAILPOINT") else { return };
-    let (point, nth) = spec.split_once(':').unwrap_or((spec.as_str(), "1"));
-    if point == name {
-        let hit = HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        if nth.parse() == Ok(hit) {
-            std::process::abort();
-        }
+    let Ok(spec) = std::env::var("RESTDAY_FAILPOINT") else { return Ok(()) };
+    let mut parts = spec.split(':');
+    if parts.next() != Some(name) {
+        return Ok(());
     }
+    let nth = parts.next().unwrap_or("1");
+    let hit = HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    if nth.parse() != Ok(hit) {
+        return Ok(());
+    }
+    if parts.next() == Some("error") {
+        let source = std::io::Error::other(format!("failpoint {name}"));
+        return Err(StoreError::Io { path: dir.to_path_buf(), source });
+    }
+    std::process::abort();
 }
 
 /// The UTC year of a time in ms.
