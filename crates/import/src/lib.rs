@@ -199,10 +199,8 @@ fn richness_of(format: &str) -> u8 {
 /// The import in progress. The store itself is on the commit thread, which writes each commit
 /// while this side goes on with the next batches (see [`Job`]).
 struct Run<'a> {
-    /// Writes the batches' pending parts.
+    /// Writes the batches' pending parts (and knows the data folder, for errors).
     writer: BatchWriter,
-    /// The data folder, for errors.
-    dir: PathBuf,
     /// The ledger's rows, those of the commits sent to the commit thread included.
     ledger_rows: usize,
     /// The id of the last commit stored or sent to the commit thread.
@@ -250,6 +248,11 @@ fn thread_stopped(dir: &std::path::Path, what: &str) -> StoreError {
         path: dir.to_path_buf(),
         source: std::io::Error::other(format!("the {what} thread stopped")),
     }
+}
+
+/// [`thread_stopped`] for the figures thread, on the figures' folder.
+fn figures_stopped(dir: &std::path::Path) -> StoreError {
+    thread_stopped(&dir.join(restday_store::HR_SECONDS), "figures")
 }
 
 /// Runs `f` in a rayon pool of one thread of its own, for the commit and figures threads, which
@@ -312,7 +315,7 @@ impl FiguresLink {
         if !std::mem::take(&mut self.sent) {
             return Ok(None);
         }
-        let stopped = || thread_stopped(&dir.join(restday_store::HR_SECONDS), "figures");
+        let stopped = || figures_stopped(dir);
         let tx = self.tx.as_ref().ok_or_else(stopped)?;
         let (reply_tx, reply) = std::sync::mpsc::channel();
         tx.send(ToFigures::Write(reply_tx)).map_err(|_| stopped())?;
@@ -327,8 +330,7 @@ fn add_figures_part(
     dir: &std::path::Path,
 ) -> Result<(), StoreError> {
     let Some(reply) = reply else { return Ok(()) };
-    let stopped = || thread_stopped(&dir.join(restday_store::HR_SECONDS), "figures");
-    if let Some(written) = reply.recv().map_err(|_| stopped())?? {
+    if let Some(written) = reply.recv().map_err(|_| figures_stopped(dir))?? {
         commit.add(written);
     }
     Ok(())
@@ -422,7 +424,6 @@ pub fn import_keeping_store(
     let (commits_tx, commits_rx) = std::sync::mpsc::sync_channel::<Job>(1);
     let run = Run {
         writer: store.writer().clone(),
-        dir: store.dir().to_path_buf(),
         ledger_rows: store.ledger().len(),
         last_commit_id: store.last_commit_id(),
         commits: Some(commits_tx),
@@ -683,14 +684,14 @@ impl Run<'_> {
     /// Sends a commit whose batches are all written to the commit thread, which writes it
     /// once its figures part is back, while this side goes on.
     fn send_commit(&mut self, commit_id: i64, mut commit: Commit) -> Result<(), StoreError> {
-        let figures = self.figures.ask(&self.dir)?;
+        let figures = self.figures.ask(self.writer.dir())?;
         commit.labels = self.labels.clone();
         self.ledger_rows += commit.ledger.len();
         self.last_commit_id = self.last_commit_id.max(commit_id);
         let job = Job { commit_id, commit, figures };
         match self.commits.as_ref().map(|tx| tx.send(job).is_ok()) {
             Some(true) => Ok(()),
-            _ => Err(thread_stopped(&self.dir, "commit")),
+            _ => Err(thread_stopped(self.writer.dir(), "commit")),
         }
     }
 

@@ -479,6 +479,11 @@ pub struct BatchWriter {
 }
 
 impl BatchWriter {
+    /// The data folder the parts are written in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Takes the samples and readings gathered in `c` so far out of it, as the next batch of
     /// commit `commit_id` (its parts are named now), to be written by [`BatchWriter::write_batch`],
     /// with the rows the last written batch held over. The activities stay in `c`, without
