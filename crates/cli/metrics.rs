@@ -253,12 +253,7 @@ pub fn refresh_store(store: &Store, profile: &Profile) -> anyhow::Result<Refresh
     // readings are newer, as after an import), which the athlete's estimates read; the
     // activities' time zones; and the sustained heart rates.
     let (wellness, (base, sustained)) = rayon::join(
-        || {
-            store.refresh_wellness(
-                restday_metrics::wellness::used_by_daily,
-                restday_metrics::wellness::wellness_days,
-            )
-        },
+        || restday_import::refresh_wellness(store),
         || {
             rayon::join(
                 || -> anyhow::Result<DataFrame> {

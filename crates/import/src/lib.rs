@@ -365,16 +365,22 @@ enum Sidecar {
 /// The daily wellness table is rebuilt after it, when the import brought readings.
 pub fn import(opts: &Options, progress: &dyn Progress) -> Result<Summary, StoreError> {
     let (summary, store) = import_keeping_store(opts, progress)?;
+    refresh_wellness(&store)?;
+    Ok(summary)
+}
+
+/// Rebuilds the daily wellness table (`wellness.parquet`) from the readings with the metrics'
+/// rules, when its readings are newer ([`Store::refresh_wellness`]); true when it did.
+pub fn refresh_wellness(store: &Store) -> Result<bool, StoreError> {
     store.refresh_wellness(
         restday_metrics::wellness::used_by_daily,
         restday_metrics::wellness::wellness_days,
-    )?;
-    Ok(summary)
+    )
 }
 
 /// [`import`], handing back the store it wrote, still open and locked, for work that follows
 /// at once (the metrics refresh): opening it again reads the ledger and activity tables back.
-/// The daily wellness table is left to that work ([`Store::refresh_wellness`]): the metrics
+/// The daily wellness table is left to that work ([`refresh_wellness`]): the metrics
 /// refresh rebuilds it beside work that does not need it.
 pub fn import_keeping_store(
     opts: &Options,
