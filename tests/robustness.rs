@@ -88,6 +88,32 @@ fn broken_real_files() {
     .collect();
     assert_eq!(sdk, ["imported", "duplicate", "duplicate"]);
     assert!(row("activity-filecrc.fit").2.contains("CRC mismatch"));
+    // Each partly read file is one warning line naming it and saying so once.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: ")).collect();
+    let mut partly: Vec<&str> = (0..p.len())
+        .filter(|&i| partial[i])
+        .map(|i| p[i].as_deref().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    partly.sort();
+    assert_eq!(
+        partly,
+        ["activity-unexpected-eof.fit", "nick.fit", "strava-android-app-201.10-b1218918.fit"]
+    );
+    for name in &partly {
+        let line = warnings.iter().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(line.matches("partly read").count(), 1, "{line}");
+    }
+    assert_eq!(
+        warnings
+            .iter()
+            .find(|l| l.contains("strava-android"))
+            .unwrap()
+            .split_once(".fit: ")
+            .unwrap()
+            .1,
+        "partly read: stopped at byte 7471: local message 11 used before its definition",
+    );
 }
 
 fn clean_outcomes() -> (Vec<(String, String)>, usize, usize, usize) {

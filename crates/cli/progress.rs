@@ -41,8 +41,14 @@ impl restday_import::Progress for Bar {
         if self.quiet {
             return;
         }
-        let what = if row.partial { "partly read" } else { "failed" };
         let reason = row.error.as_deref().unwrap_or("unknown reason");
-        self.bar.suspend(|| eprintln!("warning: {} {what}: {reason}", row.path));
+        // A partly read file's reason says so itself ("partly read: ...", after a duplicate's
+        // note when its activity is stored from another file).
+        let line = if row.partial {
+            format!("warning: {}: {reason}", row.path)
+        } else {
+            format!("warning: {} failed: {reason}", row.path)
+        };
+        self.bar.suspend(|| eprintln!("{line}"));
     }
 }
