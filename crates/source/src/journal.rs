@@ -12,12 +12,21 @@
 
 use restday_model::JournalRow;
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date; `None` for anything else, a day the month
+/// does not have (2023-02-29, 2024-04-31) included.
 pub fn parse_day(s: &str) -> Option<i32> {
     let mut it = s.trim().splitn(3, '-');
     let (y, m, d): (i64, i64, i64) =
         (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.parse().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=days_in_month).contains(&d) {
         return None;
     }
     // Howard Hinnant's days_from_civil.
@@ -95,6 +104,18 @@ mod tests {
         assert_eq!(parse_day("2024-05-01"), Some(1_714_521_600 / 86_400));
         assert_eq!(parse_day("1970-01-01"), Some(0));
         assert_eq!(parse_day("2024-13-01"), None);
+        // Days the month does not have. 2024 is a leap year (divisible by 4), 1900 is not (by
+        // 100, not by 400), 2000 is (by 400); 2024-02-29 is 59 days after 2024-01-01, which is
+        // 1,704,067,200 s after the epoch.
+        assert_eq!(parse_day("2024-02-29"), Some(1_704_067_200 / 86_400 + 59));
+        assert_eq!(parse_day("2024-03-01"), Some(1_704_067_200 / 86_400 + 60));
+        assert_eq!(parse_day("2023-02-29"), None);
+        assert_eq!(parse_day("1900-02-29"), None);
+        assert!(parse_day("2000-02-29").is_some());
+        assert_eq!(parse_day("2024-04-31"), None);
+        assert_eq!(parse_day("2024-04-30"), Some(parse_day("2024-05-01").unwrap() - 1));
+        assert_eq!(parse_day("2024-05-00"), None);
+        assert_eq!(parse_day("2024-5"), None);
     }
 
     #[test]
