@@ -40,6 +40,27 @@ fn journal_is_imported_and_shapes_the_call() {
 }
 
 #[test]
+fn a_date_that_is_no_day_is_a_command_line_error() {
+    // Exit 2 (the command line was wrong), naming the value, before any data is read: the data
+    // folder here does not even exist.
+    let env = Env::new();
+    for args in [
+        ["today", "--date", "2025-02-29"],
+        ["report", "--date", "2025-13-01"],
+        ["report", "--date", "yesterday"],
+    ] {
+        let out = env.cmd().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(args[2]) && stderr.contains("not a date like 2024-05-01"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("import"), "{stderr}");
+    }
+}
+
+#[test]
 fn a_bad_journal_is_a_failed_ledger_row_naming_the_line() {
     let env = Env::new();
     env.write("in/journal.csv", b"date,soreness\n2025-10-23,eleven\n");

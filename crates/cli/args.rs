@@ -107,8 +107,8 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
     #[command(after_help = "Examples:\n  restday today\n  restday today --date 2024-05-02")]
     Today {
         /// The day to show, YYYY-MM-DD.
-        #[arg(long)]
-        date: Option<String>,
+        #[arg(long, value_parser = day)]
+        date: Option<i32>,
     },
     /// Show the athlete profile in force, where each value came from, and the zone bounds.
     Profile,
@@ -138,11 +138,17 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
     },
 }
 
+/// A `--date` value: days since 1970-01-01. A wrong one is a command-line error (exit 2),
+/// found before any data is read.
+fn day(s: &str) -> Result<i32, String> {
+    restday_source::journal::parse_day(s).ok_or_else(|| "not a date like 2024-05-01".to_string())
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The day to report on, YYYY-MM-DD (default: the day after the latest data).
-    #[arg(long)]
-    pub date: Option<String>,
+    #[arg(long, value_parser = day)]
+    pub date: Option<i32>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -111,7 +111,7 @@ fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         args::Command::Today { date } => {
-            print!("{}", metrics::today(&global.data_dir, date.as_deref(), global.color)?);
+            print!("{}", metrics::today(&global.data_dir, date, global.color)?);
             Ok(exit::OK)
         }
         args::Command::Weekly { weeks } => {
@@ -158,7 +158,7 @@ fn write_report(
     r: &args::ReportArgs,
     color: bool,
 ) -> anyhow::Result<String> {
-    let report = metrics::report(&global.data_dir, r.date.as_deref())?;
+    let report = metrics::report(&global.data_dir, r.date)?;
     let text = match r.format {
         args::ReportFormat::Text => restday_report::text(&report, color),
         args::ReportFormat::Markdown => restday_report::markdown(&report),

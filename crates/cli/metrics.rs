@@ -333,14 +333,14 @@ fn latest_wellness_day(store: &Store) -> anyhow::Result<Option<i32>> {
     Ok(latest)
 }
 
-/// The call for one day, in words: the day after the latest data unless `date` (YYYY-MM-DD)
-/// says otherwise.
-pub fn today(data_dir: &Path, date: Option<&str>, color: bool) -> anyhow::Result<String> {
+/// The call for one day, in words: the day after the latest data unless `date` (days since
+/// 1970-01-01) says otherwise.
+pub fn today(data_dir: &Path, date: Option<i32>, color: bool) -> anyhow::Result<String> {
     Ok(restday_report::call_text(&report(data_dir, date)?, color))
 }
 
-/// The report for `date` (YYYY-MM-DD), or for the day after the latest data.
-pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_report::Report> {
+/// The report for `date` (days since 1970-01-01), or for the day after the latest data.
+pub fn report(data_dir: &Path, day: Option<i32>) -> anyhow::Result<restday_report::Report> {
     let read = |name: &str| -> anyhow::Result<DataFrame> {
         let path = data_dir.join(name);
         match restday_store::read_parquet(&path)? {
@@ -353,13 +353,6 @@ pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_rep
         }
     };
     let (recovery, daily, weekly) = (read(RECOVERY)?, read(DAILY)?, read(WEEKLY)?);
-    let day = match date {
-        Some(d) => Some(
-            restday_source::journal::parse_day(d)
-                .ok_or_else(|| anyhow::anyhow!("--date {d:?} is not a date like 2024-05-01"))?,
-        ),
-        None => None,
-    };
     restday_report::build(&recovery, &daily, &weekly, day)?.ok_or_else(|| {
         let days: Vec<i32> = recovery
             .column("date")
@@ -370,7 +363,7 @@ pub fn report(data_dir: &Path, date: Option<&str>) -> anyhow::Result<restday_rep
         let last = days.iter().copied().max().unwrap_or_default();
         anyhow::anyhow!(
             "no call for {}: the data covers {} to {}",
-            date.unwrap_or("-"),
+            day.map_or("-".to_string(), restday_report::day_label),
             restday_report::day_label(first),
             restday_report::day_label(last)
         )
