@@ -453,4 +453,11 @@ fn inspect_lists_every_message_with_profile_names() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).trim_end().ends_with("the decoder failed here"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "quiet on the terminal");
+    // A file that is not FIT: exit 1, and the reason once.
+    let out = env.cmd().arg("inspect").arg(data("export/gpx/run.gpx")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("error: cannot list "), "{stderr}");
+    assert!(stderr.contains("run.gpx: not a FIT file: header size 60"), "{stderr}");
+    assert_eq!(stderr.matches("not a FIT file").count(), 1, "{stderr}");
 }

@@ -143,7 +143,7 @@ fn inspect(file: &std::path::Path) -> anyhow::Result<u8> {
         .spawn(move || restday_decode::fit::inspect(&bytes))?
         .join()
         .map_err(|_| anyhow::anyhow!("the FIT decoder failed on {}", file.display()))?
-        .with_context(|| format!("{} is not a FIT file", file.display()))?;
+        .with_context(|| format!("cannot list {}", file.display()))?;
     let mut out = std::io::stdout().lock();
     for line in lines {
         use std::io::Write;
