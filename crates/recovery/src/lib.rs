@@ -370,11 +370,19 @@ pub fn calls(features: &DataFrame, athlete: &Athlete) -> PolarsResult<Vec<Day>> 
         // Stagnation: efficiency on easy runs not improving while load rises.
         match (ef_r[i], ef_b[i], ef_rn[i], ef_bn[i]) {
             (Some(r), Some(bf), Some(rn), Some(bn)) if rn >= t::EF_MIN_RUNS && bn >= t::EF_MIN_RUNS => {
-                let rising = matches!((ctl_p[i], ctl_b[i]), (Some(now), Some(then)) if now > then);
-                if rising && r <= bf {
+                let rise = match (ctl_p[i], ctl_b[i]) {
+                    (Some(now), Some(then)) if then > 0.0 => Some((then, now, (now / then - 1.0) * 100.0)),
+                    _ => None,
+                };
+                if let Some((then, now, pct)) = rise
+                    && pct >= t::STAGNATION_CTL_RISE_PCT
+                    && r <= bf
+                {
                     fire(
                         "stagnation",
-                        format!("efficiency on easy runs {r:.3} vs {bf:.3} three weeks before (not improving) while fitness load rose"),
+                        format!(
+                            "efficiency on easy runs {r:.3} vs {bf:.3} three weeks before (not improving) while fitness (CTL) rose {then:.1} -> {now:.1} (+{pct:.0} %)"
+                        ),
                     );
                 }
             }

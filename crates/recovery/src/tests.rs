@@ -265,9 +265,42 @@ fn a_stagnant_block() {
     let d = on(&days, 84);
     assert!(d.signs.contains(&"stagnation"), "{:?} {:?} {:?}", d.signs, d.evidence, d.not_checked);
     assert_eq!(d.call, Call::PassiveRecovery);
+    // The evidence gives CTL then and now, and the rise between them.
+    let e = d.evidence.iter().find(|e| e.contains("fitness (CTL) rose")).unwrap();
+    let (then, now, pct) = ctl_rise(e);
+    assert!(now > then && pct >= t::STAGNATION_CTL_RISE_PCT, "{e}");
     // In the steady build, efficiency improves and the sign stays quiet.
     let steady_days = run_season(&steady(true), Experience::Intermediate);
     assert!(!on(&steady_days, 84).signs.contains(&"stagnation"));
+}
+
+/// (CTL then, CTL now, rise in %) from a stagnation evidence line.
+fn ctl_rise(evidence: &str) -> (f64, f64, f64) {
+    let rest = evidence.split("rose ").nth(1).unwrap();
+    let (then, rest) = rest.split_once(" -> ").unwrap();
+    let (now, pct) = rest.split_once(" (+").unwrap();
+    let pct = pct.trim_end_matches(" %)");
+    (then.parse().unwrap(), now.parse().unwrap(), pct.parse().unwrap())
+}
+
+#[test]
+fn the_same_load_week_after_week_is_no_rise_for_stagnation() {
+    // Forty weeks of the same week (the steady build's days and loads, the long run 10 km) with
+    // efficiency flat at 1.0: "not improving" holds, but the load does not rise. CTL still
+    // creeps towards its level: from day 251 to day 272, three weeks apart on the same weekday,
+    // by e^(-251/42) x (1 - e^(-21/42)) of it, about 0.1 % (starting from zero).
+    let mut s = Season::default();
+    for week in 0..40 {
+        for (dow, km, load) in
+            [(0, 8.0, 50.0), (1, 8.0, 50.0), (3, 8.0, 50.0), (4, 8.0, 50.0), (5, 10.0, 70.0)]
+        {
+            s.runs.push(Run { day: week * 7 + dow, km, load, ef: 1.0 });
+        }
+    }
+    let days = run_season(&s, Experience::Intermediate);
+    let d = on(&days, 273);
+    assert!(!d.signs.contains(&"stagnation"), "{:?} {:?}", d.signs, d.evidence);
+    assert!(!d.not_checked.iter().any(|n| n.starts_with("stagnation")), "{:?}", d.not_checked);
 }
 
 #[test]

@@ -43,6 +43,11 @@ pub const HRV_SD_BELOW: f64 = 1.0;
 /// with at least [`EF_MIN_RUNS`] easy runs.
 pub const EF_WINDOW_DAYS: usize = 21;
 pub const EF_MIN_RUNS: f64 = 3.0;
+/// "While the load rose": CTL (the 42-day load) at least this much (in %) above its value three
+/// weeks before. A steady week-on-week load keeps CTL creeping up towards its level for months
+/// (by 0.1 % over three weeks even after nine months), which is no rise in training; a real
+/// increase of a tenth a week lifts it by far more than this over three weeks.
+pub const STAGNATION_CTL_RISE_PCT: f64 = 5.0;
 /// Journal scales (0-10) that fire a sign.
 pub const SORENESS_MIN: f64 = 6.0;
 pub const IRRITABILITY_MIN: f64 = 6.0;
