@@ -461,3 +461,48 @@ fn inspect_lists_every_message_with_profile_names() {
     assert!(stderr.contains("run.gpx: not a FIT file: header size 60"), "{stderr}");
     assert_eq!(stderr.matches("not a FIT file").count(), 1, "{stderr}");
 }
+
+#[test]
+fn recordings_without_a_real_time_are_left_out() {
+    // DeveloperData.fit (FIT SDK): three records, and no timestamp or session anywhere.
+    let d = decode(Format::Fit, &read("untimed/DeveloperData.fit")).unwrap();
+    let no_time = "activity without a real time (none, or before 1980): not a recorded activity";
+    assert_eq!(d.content, Content::Unsupported(no_time.into()));
+    assert!(d.activities.is_empty());
+    // Mojstrovka.gpx (GPSBabel): all 184 points at 1901-12-13T20:45:52Z, -2^31 s, its mark for a
+    // point without a time.
+    let d = decode(Format::Gpx, &read("untimed/Mojstrovka.gpx")).unwrap();
+    assert_eq!(
+        d.content,
+        Content::Unsupported("GPX track without times: not a recorded activity".into())
+    );
+    // Two TCX activities, one without any time: the other is kept, and a warning says so. GPS
+    // time began at 1980-01-06T00:00:00Z (315,964,800 s): a point then is a time.
+    let point = |time: &str, metres: u32| {
+        format!("<Trackpoint>{time}<DistanceMeters>{metres}</DistanceMeters></Trackpoint>")
+    };
+    let activity = |points: String| {
+        format!("<Activity Sport=\"Running\"><Lap><Track>{points}</Track></Lap></Activity>")
+    };
+    let tcx = |a: String, b: String| {
+        format!("<TrainingCenterDatabase><Activities>{a}{b}</Activities></TrainingCenterDatabase>")
+    };
+    let timed = activity(
+        point("<Time>1980-01-06T00:00:00Z</Time>", 0)
+            + &point("<Time>1980-01-06T00:00:10Z</Time>", 30),
+    );
+    let untimed = activity(point("", 0) + &point("", 30));
+    let d = decode(Format::Tcx, tcx(untimed.clone(), timed).as_bytes()).unwrap();
+    assert_eq!(d.content, Content::Activity);
+    assert_eq!(d.activities.len(), 1);
+    assert_eq!(d.activities[0].start_ms, 315_964_800_000);
+    assert_eq!(d.activities[0].elapsed_s, Some(10.0));
+    assert_eq!(d.warnings, ["1 activity without a real time (none, or before 1980) left out"]);
+    // A millisecond before GPS time began is no time.
+    let early = activity(
+        point("<Time>1980-01-05T23:59:59.999Z</Time>", 0)
+            + &point("<Time>1980-01-05T23:59:59.999Z</Time>", 30),
+    );
+    let d = decode(Format::Tcx, tcx(untimed, early).as_bytes()).unwrap();
+    assert_eq!(d.content, Content::Unsupported(no_time.into()));
+}

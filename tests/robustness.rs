@@ -552,3 +552,36 @@ fn a_crash_inside_a_commit_of_several_batches_loses_only_that_commit() {
         assert_rerun_is_clean(&env, point, &clean);
     }
 }
+
+#[test]
+fn recordings_without_a_real_time_are_unsupported_rows_not_days_of_1970() {
+    // A FIT file without any timestamp and a GPX track whose times are all GPSBabel's
+    // 1901-12-13T20:45:52Z: neither is an activity, so no daily table reaches back to 1970.
+    let env = Env::new();
+    let out = env.import(&[&data("untimed")]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let ledger = env.table("imports.parquet");
+    let p = strs(&ledger, "path");
+    let o = strs(&ledger, "outcome");
+    let e = strs(&ledger, "error");
+    let mut rows: Vec<(String, String, String)> = (0..ledger.height())
+        .map(|i| {
+            let name = p[i].as_deref().unwrap().rsplit('/').next().unwrap().to_string();
+            (name, o[i].clone().unwrap(), e[i].clone().unwrap_or_default())
+        })
+        .collect();
+    rows.sort();
+    let unsupported = |name: &str, why: &str| (name.into(), "unsupported".into(), why.into());
+    assert_eq!(
+        rows,
+        [
+            unsupported(
+                "DeveloperData.fit",
+                "activity without a real time (none, or before 1980): not a recorded activity"
+            ),
+            unsupported("Mojstrovka.gpx", "GPX track without times: not a recorded activity"),
+        ]
+    );
+    assert_eq!(env.table("activities.parquet").height(), 0);
+    assert_eq!(env.table("daily.parquet").height(), 0);
+}

@@ -3,7 +3,7 @@
 //! element with the same local name, whatever its namespace prefix). Routes and waypoints are
 //! not activities.
 
-use crate::xml::{self, Handler, Stack, parse_f64, parse_i32, parse_time};
+use crate::xml::{self, Handler, Stack, parse_f64, parse_i32, recording_time};
 use crate::{Content, DecodeError, Decoded, haversine_m};
 use quick_xml::events::BytesStart;
 use restday_model::{Activity, SampleRow, Samples};
@@ -73,7 +73,7 @@ impl Handler for Gpx {
             match stack.get(0) {
                 b"ele" => p.altitude_m = parse_f64(text),
                 b"time" => {
-                    if let Some((t, zoned)) = parse_time(text) {
+                    if let Some((t, zoned)) = recording_time(text) {
                         p.time_ms = Some(t);
                         self.naive_times |= !zoned;
                     }

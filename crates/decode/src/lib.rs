@@ -80,6 +80,7 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Decoded, DecodeError> {
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result.map(|mut d| {
             d.activities.iter_mut().for_each(fill_from_samples);
+            leave_out_untimed(&mut d);
             d
         }),
         Err(payload) => {
@@ -152,6 +153,35 @@ pub fn decode_within(
             }
         }
     })
+}
+
+/// The earliest time a recording can carry: GPS time began on 1980-01-06 (Unix ms). Earlier
+/// times are no recording's: GPSBabel writes 1901-12-13T20:45:52Z (the 32-bit epoch minimum)
+/// for a point without a time, and a FIT file without any timestamp leaves its activity at 0.
+/// (A FIT time relative to the device's power-on lands in 1990, after this: it is kept, with a
+/// warning.)
+pub const EARLIEST_RECORDING_MS: i64 = 315_964_800_000;
+
+/// Leaves out the activities that start before [`EARLIEST_RECORDING_MS`] (no real time:
+/// stored, they would be days of 1970 or 1901 in every daily table); a file left with none is
+/// unsupported, as a GPX track without times is.
+fn leave_out_untimed(d: &mut Decoded) {
+    let before = d.activities.len();
+    d.activities.retain(|a| a.start_ms >= EARLIEST_RECORDING_MS);
+    let left_out = before - d.activities.len();
+    if left_out == 0 {
+        return;
+    }
+    if d.activities.is_empty() && d.content == Content::Activity {
+        d.content = Content::Unsupported(
+            "activity without a real time (none, or before 1980): not a recorded activity".into(),
+        );
+    } else {
+        d.warnings.push(format!(
+            "{left_out} activit{} without a real time (none, or before 1980) left out",
+            if left_out == 1 { "y" } else { "ies" }
+        ));
+    }
 }
 
 /// Fills summary fields the file did not give from the samples: start time and position,

@@ -2,7 +2,7 @@
 //! `<Trackpoint>`. Laps give the timer time, distance and heart-rate summary. Courses and
 //! workouts are not activities.
 
-use crate::xml::{self, Handler, Stack, attr, parse_f64, parse_i32, parse_time};
+use crate::xml::{self, Handler, Stack, attr, parse_f64, parse_i32, recording_time};
 use crate::{Content, DecodeError, Decoded};
 use quick_xml::events::BytesStart;
 use restday_model::{Activity, SampleRow, Samples};
@@ -68,7 +68,7 @@ impl Handler for Tcx {
                 self.current_lap_time_s = 0.0;
                 self.current_lap_avg_hr = None;
                 if let (Some(a), Some((t, zoned))) =
-                    (self.activity.as_mut(), attr(e, b"StartTime").and_then(|v| parse_time(&v)))
+                    (self.activity.as_mut(), attr(e, b"StartTime").and_then(|v| recording_time(&v)))
                 {
                     if a.start_ms == 0 || t < a.start_ms {
                         a.start_ms = t;
@@ -88,7 +88,7 @@ impl Handler for Tcx {
         if let Some(p) = self.point.as_mut() {
             match (here, parent) {
                 (b"Time", _) => {
-                    if let Some((t, zoned)) = parse_time(text) {
+                    if let Some((t, zoned)) = recording_time(text) {
                         p.time_ms = Some(t);
                         self.naive_times |= !zoned;
                     }
@@ -112,7 +112,7 @@ impl Handler for Tcx {
         let Some(a) = self.activity.as_mut() else { return };
         match (here, parent) {
             (b"Id", b"Activity") => {
-                if let Some((t, zoned)) = parse_time(text) {
+                if let Some((t, zoned)) = recording_time(text) {
                     a.start_ms = t;
                     self.naive_times |= !zoned;
                 }

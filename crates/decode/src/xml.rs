@@ -181,6 +181,12 @@ pub(crate) fn parse_time(text: &[u8]) -> Option<(i64, bool)> {
     None
 }
 
+/// [`parse_time`] of a recorded point or lap: a time before [`crate::EARLIEST_RECORDING_MS`]
+/// is none (GPSBabel's 1901-12-13T20:45:52Z for a point without a time, say).
+pub(crate) fn recording_time(text: &[u8]) -> Option<(i64, bool)> {
+    parse_time(text).filter(|&(t, _)| t >= crate::EARLIEST_RECORDING_MS)
+}
+
 /// The form nearly every GPX and TCX time takes, `YYYY-MM-DDTHH:MM:SS[.f…]Z`, read digit by
 /// digit, the calendar left to chrono (`NaiveDate::from_ymd_opt` checks the month's days):
 /// UTC milliseconds, the fraction cut to them as chrono cuts it. Anything else (another
