@@ -18,22 +18,11 @@ fn broken_files_are_recorded_and_the_rest_imports() {
     let out = env.import(&[&env.path("in")]);
     assert_eq!(out.status.code(), Some(3));
 
-    let ledger = env.table("imports.parquet");
-    let rows: Vec<(String, String, bool, String)> = {
-        let p = strs(&ledger, "path");
-        let o = strs(&ledger, "outcome");
-        let e = strs(&ledger, "error");
-        let partial: Vec<bool> =
-            ledger.column("partial").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect();
-        let mut v: Vec<_> = (0..ledger.height())
-            .map(|i| {
-                let name = p[i].as_deref().unwrap().rsplit('/').next().unwrap().to_string();
-                (name, o[i].clone().unwrap(), partial[i], e[i].clone().unwrap_or_default())
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let rows: Vec<(String, String, bool, String)> = env
+        .ledger()
+        .into_iter()
+        .map(|r| (r.name().to_string(), r.outcome, r.partial, r.error))
+        .collect();
     let get = |name: &str| {
         rows.iter().find(|r| r.0 == name).unwrap_or_else(|| panic!("{name}: {rows:?}"))
     };
@@ -61,15 +50,9 @@ fn broken_real_files() {
     let out = env.import(&[&data("broken")]);
     // Nothing here fails outright: each keeps what decoded before its fault.
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let ledger = env.table("imports.parquet");
-    let p = strs(&ledger, "path");
-    let o = strs(&ledger, "outcome");
-    let e = strs(&ledger, "error");
-    let partial: Vec<bool> =
-        ledger.column("partial").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect();
     let row = |name: &str| {
-        let i = p.iter().position(|x| x.as_deref().unwrap().ends_with(name)).unwrap();
-        (o[i].clone().unwrap(), partial[i], e[i].clone().unwrap_or_default())
+        let r = env.entry(name);
+        (r.outcome, r.partial, r.error)
     };
     let nick = row("nick.fit");
     assert_eq!((nick.0.as_str(), nick.1), ("imported", true), "{nick:?}");
@@ -91,10 +74,8 @@ fn broken_real_files() {
     // Each partly read file is one warning line naming it and saying so once.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: ")).collect();
-    let mut partly: Vec<&str> = (0..p.len())
-        .filter(|&i| partial[i])
-        .map(|i| p[i].as_deref().unwrap().rsplit('/').next().unwrap())
-        .collect();
+    let ledger = env.ledger();
+    let mut partly: Vec<&str> = ledger.iter().filter(|r| r.partial).map(|r| r.name()).collect();
     partly.sort();
     assert_eq!(
         partly,
@@ -296,16 +277,9 @@ fn hostile_archive_members_are_failed_rows_and_the_rest_imports() {
     let path = env.write("hostile.zip", &export);
     let out = env.import(&[&path]);
     assert_eq!(out.status.code(), Some(3));
-    let ledger = env.table("imports.parquet");
-    let p = strs(&ledger, "path");
-    let o = strs(&ledger, "outcome");
-    let e = strs(&ledger, "error");
     let row = |suffix: &str| {
-        let i = p
-            .iter()
-            .position(|x| x.as_deref().unwrap().ends_with(suffix))
-            .unwrap_or_else(|| panic!("{suffix}: {p:?}"));
-        (o[i].clone().unwrap(), e[i].clone().unwrap_or_default())
+        let r = env.entry(suffix);
+        (r.outcome, r.error)
     };
     assert_eq!(row("!../escape.fit").0, "failed");
     assert!(row("!../escape.fit").1.contains("points outside the archive"));
@@ -415,15 +389,10 @@ fn hostile_files_each_get_a_ledger_row_and_the_good_one_imports() {
     }
     let out = env.import(&[&env.path("in")]);
     assert_eq!(out.status.code(), Some(3));
-    let ledger = env.table("imports.parquet");
-    let p = strs(&ledger, "path");
-    let o = strs(&ledger, "outcome");
-    let e = strs(&ledger, "error");
     for (name, _, outcome, reason) in &cases {
-        let i = p.iter().position(|x| x.as_deref().unwrap().ends_with(name)).unwrap();
-        let err = e[i].clone().unwrap_or_default();
-        assert_eq!(o[i].as_deref(), Some(*outcome), "{name}: {err}");
-        assert!(err.contains(reason), "{name}: {err}");
+        let r = env.entry(name);
+        assert_eq!(r.outcome, *outcome, "{name}: {}", r.error);
+        assert!(r.error.contains(reason), "{name}: {}", r.error);
     }
     // The good file, the FIT with the undescribed developer field (both its records) and the
     // GPX with a garbled name are stored.
@@ -560,17 +529,8 @@ fn recordings_without_a_real_time_are_unsupported_rows_not_days_of_1970() {
     let env = Env::new();
     let out = env.import(&[&data("untimed")]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let ledger = env.table("imports.parquet");
-    let p = strs(&ledger, "path");
-    let o = strs(&ledger, "outcome");
-    let e = strs(&ledger, "error");
-    let mut rows: Vec<(String, String, String)> = (0..ledger.height())
-        .map(|i| {
-            let name = p[i].as_deref().unwrap().rsplit('/').next().unwrap().to_string();
-            (name, o[i].clone().unwrap(), e[i].clone().unwrap_or_default())
-        })
-        .collect();
-    rows.sort();
+    let rows: Vec<(String, String, String)> =
+        env.ledger().into_iter().map(|r| (r.name().to_string(), r.outcome, r.error)).collect();
     let unsupported = |name: &str, why: &str| (name.into(), "unsupported".into(), why.into());
     assert_eq!(
         rows,

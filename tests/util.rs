@@ -98,6 +98,33 @@ impl Env {
     }
 
     /// The ledger as (path, outcome) pairs, sorted by path.
+    /// The ledger (`imports.parquet`), a row per file seen, by path.
+    pub fn ledger(&self) -> Vec<Entry> {
+        let df = self.table("imports.parquet");
+        let (p, o, e) = (strs(&df, "path"), strs(&df, "outcome"), strs(&df, "error"));
+        let partial = df.column("partial").unwrap().bool().unwrap().clone();
+        let mut v: Vec<Entry> = (0..df.height())
+            .map(|i| Entry {
+                path: p[i].clone().unwrap(),
+                outcome: o[i].clone().unwrap(),
+                partial: partial.get(i).unwrap(),
+                error: e[i].clone().unwrap_or_default(),
+            })
+            .collect();
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        v
+    }
+
+    /// The ledger row of the one path ending in `suffix`.
+    pub fn entry(&self, suffix: &str) -> Entry {
+        let ledger = self.ledger();
+        let mut found = ledger.iter().filter(|r| r.path.ends_with(suffix));
+        match (found.next(), found.next()) {
+            (Some(r), None) => r.clone(),
+            _ => panic!("not one ledger row ends with {suffix}: {ledger:?}"),
+        }
+    }
+
     pub fn outcomes(&self) -> Vec<(String, String)> {
         let df = self.table("imports.parquet");
         let mut v: Vec<(String, String)> = strs(&df, "path")
@@ -107,6 +134,23 @@ impl Env {
             .collect();
         v.sort();
         v
+    }
+}
+
+/// One row of the ledger, as the tests read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub path: String,
+    pub outcome: String,
+    pub partial: bool,
+    /// The reason, empty when there is none.
+    pub error: String,
+}
+
+impl Entry {
+    /// The file name: the path after its last `/`.
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap()
     }
 }
 
