@@ -128,10 +128,14 @@ fn weekly_view_fits_80_columns() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 6, "a header and five weeks:\n{text}");
+    assert_eq!(lines.len(), 7, "a header, five weeks and a note:\n{text}");
     assert!(lines.iter().all(|l| l.chars().count() <= 80), "{text}");
-    // The last week of the sample export is the treadmill run of 2025-10-24, ISO week 43.
+    // The last week of the sample export is the treadmill run of Friday 2025-10-24, ISO week
+    // 43; the data runs to the day after, Saturday: six of the week's seven days, so its change
+    // is not computed, and a note says why.
     assert!(lines[5].starts_with("2025-W43  2025-10-20"), "{text}");
+    assert!(lines[5].ends_with(" -"), "{text}");
+    assert_eq!(lines[6], "(2025-W43: 6 of its 7 days in the data, so no change)");
 }
 
 /// An activity's id, TRIMP, Edwards TRIMP and time in zone 4.

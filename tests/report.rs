@@ -54,3 +54,25 @@ fn nightly_twice_imports_nothing_the_second_time_and_gives_the_same_report() {
     assert!(log.contains("0 imported") && log.contains("18 already imported"), "{log}");
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), report1);
 }
+
+#[test]
+fn the_week_in_progress_has_no_change_and_says_why() {
+    // The sample export's last activity is Friday 2025-10-24; the report is for Saturday 10-25
+    // and its last week, 2025-W43 (from Monday 10-20), holds six days of data (to Saturday).
+    // One run of 4.1 km against an empty week before: no change either way, and every format
+    // says why.
+    let env = imported();
+    let json: serde_json::Value =
+        serde_json::from_str(&report(&env, &["--format", "json"])).unwrap();
+    let weeks = json["last_12_weeks"].as_array().unwrap();
+    let last = weeks.last().unwrap();
+    assert_eq!(last["week"], "2025-W43");
+    assert_eq!(last["days"], 6);
+    assert_eq!(last["distance_km"], 4.1);
+    assert!(last["distance_change_pct"].is_null() && last["load_change_pct"].is_null());
+    assert!(weeks[..weeks.len() - 1].iter().all(|w| w["days"] == 7), "{weeks:?}");
+    let note = "2025-W43: 6 of its 7 days in the data, so no change against other weeks";
+    assert!(report(&env, &[]).contains(&format!("\n({note})\n")));
+    assert!(report(&env, &["--format", "markdown"]).contains(&format!("\n_{note}._\n")));
+    assert!(report(&env, &["--format", "html"]).contains(&format!("<p>{note}.</p>")));
+}

@@ -456,6 +456,8 @@ pub fn weekly_table(data_dir: &Path, n: usize) -> anyhow::Result<String> {
         get("distance_m_change_pct")?,
     );
     let (run, bike) = (get("run_distance_m")?, get("bike_distance_m")?);
+    // A weekly table written before it counted its days: whole weeks, as far as it says.
+    let days = get("days").unwrap_or_else(|_| vec![Some(7.0); df.height()]);
     let mut out = format!(
         "{:<8}  {:<10} {:>8} {:>11} {:>7} {:>7} {:>7} {:>6} {:>7}\n",
         "week", "starts", "sessions", "distance km", "run km", "bike km", "time", "load", "change"
@@ -477,6 +479,11 @@ pub fn weekly_table(data_dir: &Path, n: usize) -> anyhow::Result<String> {
             load[i].unwrap_or(0.0),
             ch
         );
+    }
+    for i in (0..df.height()).filter(|&i| days[i].is_some_and(|d| d < 7.0)) {
+        let label = starts[i].map_or("-".to_string(), restday_report::iso_week);
+        let held = days[i].unwrap_or_default();
+        out += &format!("({label}: {held} of its 7 days in the data, so no change)\n");
     }
     Ok(out)
 }

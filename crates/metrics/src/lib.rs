@@ -448,8 +448,10 @@ fn move_first(df: DataFrame, name: &str) -> DataFrame {
 }
 
 /// One row per week (Monday or Sunday start), from the daily table: volume, load, sessions and
-/// time in zones, per sport and in total, with the change against the previous week and against
-/// the mean of the previous four.
+/// time in zones, per sport and in total, how many of its days the daily table holds (`days`:
+/// fewer than 7 for the week in progress and the first week of the data), and the change
+/// against the previous week and against the mean of the previous four, between whole weeks
+/// only (a week in progress against a whole one is no change, only a week not finished).
 pub fn weekly(daily: &DataFrame, start: WeekStart) -> PolarsResult<DataFrame> {
     // 1970-01-05 (day 4) was a Monday, 1970-01-04 (day 3) a Sunday.
     let anchor = match start {
@@ -462,6 +464,7 @@ pub fn weekly(daily: &DataFrame, start: WeekStart) -> PolarsResult<DataFrame> {
         .into_iter()
         .map(|c| col(c).sum())
         .collect();
+    sums.push(len().cast(DataType::Int32).alias("days"));
     for k in 1..=5 {
         sums.push(col(format!("z{k}_s")).sum());
     }
@@ -472,6 +475,10 @@ pub fn weekly(daily: &DataFrame, start: WeekStart) -> PolarsResult<DataFrame> {
             sums.push(col(format!("{s}_{m}")).sum());
         }
     }
+    // Whole weeks: this one and the `back` before it.
+    let whole = |back: i64| {
+        (0..=back).map(|k| col("days").shift(lit(k)).eq(lit(7))).reduce(Expr::and).unwrap()
+    };
     let mut changes = Vec::new();
     for c in ["distance_m", "duration_s", "load"] {
         let prev = col(c).shift(lit(1));
@@ -481,13 +488,13 @@ pub fn weekly(daily: &DataFrame, start: WeekStart) -> PolarsResult<DataFrame> {
             + col(c).shift(lit(4)))
             / lit(4.0);
         changes.push(
-            when(prev.clone().gt(lit(0.0)))
+            when(whole(1).and(prev.clone().gt(lit(0.0))))
                 .then((col(c) / prev - lit(1.0)) * lit(100.0))
                 .otherwise(lit(NULL))
                 .alias(format!("{c}_change_pct")),
         );
         changes.push(
-            when(mean4.clone().gt(lit(0.0)))
+            when(whole(4).and(mean4.clone().gt(lit(0.0))))
                 .then((col(c) / mean4 - lit(1.0)) * lit(100.0))
                 .otherwise(lit(NULL))
                 .alias(format!("{c}_vs_4wk_pct")),

@@ -44,6 +44,10 @@ fn activity_load_ok(s: LazyFrame, a: &Athlete) -> LazyFrame {
     activity_load(s, a).unwrap()
 }
 
+fn ints(df: &DataFrame, c: &str) -> Vec<Option<i32>> {
+    df.column(c).unwrap().i32().unwrap().iter().collect()
+}
+
 fn f64_of(df: &DataFrame, c: &str) -> Vec<Option<f64>> {
     df.column(c).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().iter().collect()
 }
@@ -328,14 +332,45 @@ fn iso_week_boundaries_and_changes() {
     let starts = strings(&w, "week_start");
     assert_eq!(starts, ["2024-12-23", "2024-12-30"]);
     assert_eq!(f64_of(&w, "distance_m"), [Some(10_000.0), Some(15_000.0)]);
-    // +50 % on the week before.
-    assert_eq!(f64_of(&w, "distance_m_change_pct")[1], Some(50.0));
+    // The calendar runs from the day before the first activity to the day after the last,
+    // Saturday 12-28 to Tuesday 12-31: two days of each week, neither whole, so no change
+    // between them.
+    assert_eq!(ints(&w, "days"), [Some(2), Some(2)]);
+    assert_eq!(f64_of(&w, "distance_m_change_pct"), [None, None]);
     // Weeks starting on Sunday put both days in one week, starting 2024-12-29; the calendar's
     // leading rest day, Saturday 12-28, falls in the week of 12-22.
     let w = weekly(&d, WeekStart::Sunday).unwrap();
     let starts = strings(&w, "week_start");
     assert_eq!(starts, ["2024-12-22", "2024-12-29"]);
     assert_eq!(f64_of(&w, "distance_m"), [Some(0.0), Some(25_000.0)]);
+}
+
+#[test]
+fn week_changes_only_between_whole_weeks() {
+    // 10 km on Tuesday 2024-12-24, 15 km on Tuesday 12-31, 4 km on Monday 2025-01-06; the
+    // calendar runs from the day before the first (Monday 12-23) to the day after the last
+    // (Tuesday 01-07): two whole weeks, then two days of the next. The second whole week is +50 % on the first; the week in progress gets no change
+    // (4 km against 15 would read -73 %), nor does the first (nothing before it).
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let sun = 1_735_430_400_000i64; // 2024-12-29T00:00:00Z
+    let acts = activity_days(
+        activities(&[
+            ("tue1", sun - 5 * DAY + 9 * 3_600_000, Some(0), "running", 10_000.0, 3600.0, 40.0),
+            ("tue2", sun + 2 * DAY + 9 * 3_600_000, Some(0), "running", 15_000.0, 5400.0, 60.0),
+            ("mon3", sun + 8 * DAY + 9 * 3_600_000, Some(0), "running", 4_000.0, 1500.0, 16.0),
+        ]),
+        &a,
+    );
+    let w = weekly(&daily(acts, None).unwrap(), WeekStart::Monday).unwrap();
+    assert_eq!(strings(&w, "week_start"), ["2024-12-23", "2024-12-30", "2025-01-06"]);
+    assert_eq!(ints(&w, "days"), [Some(7), Some(7), Some(2)]);
+    assert_eq!(f64_of(&w, "distance_m"), [Some(10_000.0), Some(15_000.0), Some(4_000.0)]);
+    assert_eq!(f64_of(&w, "distance_m_change_pct"), [None, Some(50.0), None]);
+    // 5400 s against 3600 s, and load 60 against 40: +50 % too.
+    assert_eq!(f64_of(&w, "duration_s_change_pct"), [None, Some(50.0), None]);
+    assert_eq!(f64_of(&w, "load_change_pct")[1].map(|x| (x * 1e9).round() / 1e9), Some(50.0));
+    // Against the four weeks before: never four whole weeks before here.
+    assert_eq!(f64_of(&w, "distance_m_vs_4wk_pct"), [None, None, None]);
 }
 
 #[test]

@@ -117,6 +117,10 @@ pub fn html(r: &Report) -> String {
             crate::pct(w.distance_change_pct)
         );
     }
-    out += "</table>\n</body></html>\n";
+    out += "</table>\n";
+    for line in crate::part_weeks(&r.last_12_weeks) {
+        let _ = writeln!(out, "<p>{}.</p>", esc(&line));
+    }
+    out += "</body></html>\n";
     out
 }

@@ -85,6 +85,9 @@ pub struct WeekRow {
     pub load_change_pct: Option<f64>,
     /// Hours in heart-rate zones 1 to 5.
     pub zone_h: [f64; 5],
+    /// How many of the week's 7 days the data holds: fewer for the week in progress (and the
+    /// first week of the data), whose changes are not computed.
+    pub days: i64,
 }
 
 /// `YYYY-MM-DD` of a day counted from 1970-01-01.
@@ -193,6 +196,11 @@ pub fn build(
     );
     let wzones: Vec<Vec<Option<f64>>> =
         (1..=5).map(|k| f64_of(weekly, &format!("z{k}_s"))).collect::<PolarsResult<_>>()?;
+    // A weekly table written before it counted its days has whole weeks only, as far as it says.
+    let wheld = match weekly.column("days") {
+        Ok(_) => days_of(weekly, "days")?,
+        Err(_) => vec![Some(7); weekly.height()],
+    };
     let upto = wdays.iter().rposition(|&x| x.is_some_and(|w| w < the_day)).map_or(0, |p| p + 1);
     let last_12_weeks = (upto.saturating_sub(12)..upto)
         .map(|j| {
@@ -207,6 +215,7 @@ pub fn build(
                 distance_change_pct: wdc[j].map(r1),
                 load_change_pct: wlc[j].map(r1),
                 zone_h: std::array::from_fn(|k| r1(wzones[k][j].unwrap_or(0.0) / 3600.0)),
+                days: i64::from(wheld[j].unwrap_or(7)),
             }
         })
         .collect();
@@ -261,6 +270,20 @@ fn headline(call: &str) -> &'static str {
         "active_recovery" => "ACTIVE RECOVERY (easy movement)",
         _ => "TRAIN",
     }
+}
+
+/// A line for each week of the table the data holds only part of, or none.
+fn part_weeks(weeks: &[WeekRow]) -> Vec<String> {
+    weeks
+        .iter()
+        .filter(|w| w.days < 7)
+        .map(|w| {
+            format!(
+                "{}: {} of its 7 days in the data, so no change against other weeks",
+                w.week, w.days
+            )
+        })
+        .collect()
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -369,6 +392,9 @@ pub fn text(r: &Report, color: bool) -> String {
             pct(w.load_change_pct)
         );
     }
+    for line in part_weeks(&r.last_12_weeks) {
+        out += &format!("({line})\n");
+    }
     out
 }
 
@@ -412,6 +438,9 @@ pub fn markdown(r: &Report) -> String {
             pct(w.distance_change_pct),
             pct(w.load_change_pct)
         );
+    }
+    for line in part_weeks(&r.last_12_weeks) {
+        out += &format!("\n_{line}._\n");
     }
     out
 }
