@@ -98,7 +98,9 @@ fn x_labels(out: &mut String, labels: &[String], xs: impl Fn(usize) -> f64) {
     }
 }
 
-/// A line chart over `labels` (one per point); a missing value breaks its line.
+/// A line chart over `labels` (one per point); a missing value breaks its line. Each series is
+/// drawn a little thinner than the one before it, so a line that runs under a later one (CTL
+/// and ATL of a steady load are the same line) still shows along its edges.
 pub fn lines(title: &str, labels: &[String], series: &[(&str, &str, Vec<Option<f64>>)]) -> String {
     let (lo, hi) = range(series.iter().flat_map(|s| s.2.iter().flatten().copied()), true);
     let n = labels.len().max(2);
@@ -106,7 +108,8 @@ pub fn lines(title: &str, labels: &[String], series: &[(&str, &str, Vec<Option<f
     let ys = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - lo) / (hi - lo));
     let mut out = String::new();
     frame(&mut out, title, lo, hi);
-    for (name, color, values) in series {
+    for (k, (name, color, values)) in series.iter().enumerate() {
+        let width = (3.5 - k as f64).max(1.5);
         let mut path = String::new();
         let mut pen_down = false;
         for (i, v) in values.iter().enumerate() {
@@ -126,7 +129,7 @@ pub fn lines(title: &str, labels: &[String], series: &[(&str, &str, Vec<Option<f
         }
         let _ = write!(
             out,
-            r#"<path d="{p}" fill="none" stroke="{color}" stroke-width="2" class="series"><title>{t}</title></path>"#,
+            r#"<path d="{p}" fill="none" stroke="{color}" stroke-width="{width}" class="series"><title>{t}</title></path>"#,
             p = path.trim_end(),
             t = esc(name)
         );
@@ -194,6 +197,17 @@ mod tests {
             d.starts_with("M48.0,")
                 && d.ends_with(&format!("{:.1},{}", W - RIGHT, d.rsplit(',').next().unwrap()))
         );
+    }
+
+    #[test]
+    fn a_line_under_a_later_one_still_shows() {
+        // Two equal series: the first (under) is drawn wider than the second (over).
+        let labels: Vec<String> = (0..3).map(|i| format!("d{i}")).collect();
+        let same = vec![Some(5.0); 3];
+        let svg = lines("t", &labels, &[("ctl", "blue", same.clone()), ("atl", "red", same)]);
+        let widths: Vec<&str> =
+            svg.split("stroke-width=\"").skip(1).map(|w| w.split('"').next().unwrap()).collect();
+        assert_eq!(widths, ["3.5", "2.5"]);
     }
 
     #[test]
