@@ -78,7 +78,7 @@ pub fn parse_journal_csv(bytes: &[u8]) -> Result<Vec<JournalRow>, String> {
         let date = record.get(date_col).unwrap_or("");
         out.push(JournalRow {
             day: parse_day(date)
-                .ok_or_else(|| err("date", format!("{date:?} is not YYYY-MM-DD")))?,
+                .ok_or_else(|| err("date", format!("{date:?} is not a day written YYYY-MM-DD")))?,
             soreness: scale("soreness")?,
             irritability: scale("irritability")?,
             motivation: scale("motivation")?,
@@ -141,5 +141,8 @@ mod tests {
         assert_eq!(err, "journal.csv line 2, soreness: \"11\" is not a number from 0 to 10");
         let err = parse_journal_csv(b"date,illness\n2024-05-02,maybe\n").unwrap_err();
         assert!(err.contains("line 2, illness"), "{err}");
+        // Written as a date, but no day: 2025 is not a leap year.
+        let err = parse_journal_csv(b"date,soreness\n2025-02-28,3\n2025-02-29,7\n").unwrap_err();
+        assert_eq!(err, "journal.csv line 3, date: \"2025-02-29\" is not a day written YYYY-MM-DD");
     }
 }
