@@ -463,7 +463,7 @@ pub fn weekly_table(data_dir: &Path, n: usize) -> anyhow::Result<String> {
         "week", "starts", "sessions", "distance km", "run km", "bike km", "time", "load", "change"
     );
     for i in 0..df.height() {
-        let label = starts[i].map_or("-".to_string(), restday_report::iso_week);
+        let label = starts[i].map_or("-".to_string(), restday_report::week_label);
         let start = starts[i].map_or("-".to_string(), restday_report::day_label);
         let secs = dur[i].unwrap_or(0.0) as i64;
         let time = format!("{}:{:02}", secs / 3600, secs % 3600 / 60);
@@ -481,7 +481,7 @@ pub fn weekly_table(data_dir: &Path, n: usize) -> anyhow::Result<String> {
         );
     }
     for i in (0..df.height()).filter(|&i| days[i].is_some_and(|d| d < 7.0)) {
-        let label = starts[i].map_or("-".to_string(), restday_report::iso_week);
+        let label = starts[i].map_or("-".to_string(), restday_report::week_label);
         let held = days[i].unwrap_or_default();
         out += &format!("({label}: {held} of its 7 days in the data, so no change)\n");
     }

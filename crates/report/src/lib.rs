@@ -97,11 +97,17 @@ pub fn day_label(days: i32) -> String {
     .to_string()
 }
 
-/// The ISO week label (`2025-W43`) of a day counted from 1970-01-01.
-pub fn iso_week(days: i32) -> String {
+/// The ISO week label (`2025-W43`) of the week that starts on `start` (days since 1970-01-01):
+/// a Monday's own ISO week, and for a week starting on Sunday (profile `week_start`) the ISO
+/// week of its Monday, which holds six of its seven days (the Sunday itself ends the ISO week
+/// before).
+pub fn week_label(start: i32) -> String {
     use chrono::Datelike;
-    let d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-        + chrono::Duration::days(days.into());
+    let mut d = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+        + chrono::Duration::days(start.into());
+    if d.weekday() == chrono::Weekday::Sun {
+        d += chrono::Duration::days(1);
+    }
     let w = d.iso_week();
     format!("{}-W{:02}", w.year(), w.week())
 }
@@ -206,7 +212,7 @@ pub fn build(
         .map(|j| {
             let start = wdays[j].unwrap_or(0);
             WeekRow {
-                week: iso_week(start),
+                week: week_label(start),
                 week_start: day_label(start),
                 sessions: ws[j].unwrap_or(0.0) as i64,
                 distance_km: r1(wd[j].unwrap_or(0.0) / 1000.0),
@@ -452,7 +458,20 @@ pub fn json(r: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use super::{week_label, wrap};
+
+    #[test]
+    fn week_labels_of_monday_and_sunday_weeks() {
+        // Days since 1970-01-01 (2024-12-29T00:00:00Z is 1,735,430,400 s, day 20,086): Sunday
+        // 2024-12-22, Monday 12-23, Sunday 12-29, Monday 12-30. ISO 2025-W01 runs from Monday
+        // 2024-12-30; 2024-W52 from Monday 12-23.
+        assert_eq!(week_label(20_080), "2024-W52");
+        assert_eq!(week_label(20_087), "2025-W01");
+        // Sunday-start weeks: 12-29 to 2025-01-04 is six days of 2025-W01; 12-22 to 12-28 six
+        // of 2024-W52.
+        assert_eq!(week_label(20_086), "2025-W01");
+        assert_eq!(week_label(20_079), "2024-W52");
+    }
 
     #[test]
     fn html_draws_the_wellness_charts_when_there_is_wellness() {
