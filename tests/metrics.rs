@@ -136,6 +136,9 @@ fn weekly_view_fits_80_columns() {
     assert!(lines[5].starts_with("2025-W43  2025-10-20"), "{text}");
     assert!(lines[5].ends_with(" -"), "{text}");
     assert_eq!(lines[6], "(2025-W43: 6 of its 7 days in the data, so no change)");
+    // No weeks is a wrong command line, not an empty table.
+    let out = env.cmd().args(["weekly", "--weeks", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// An activity's id, TRIMP, Edwards TRIMP and time in zone 4.

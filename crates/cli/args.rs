@@ -132,9 +132,9 @@ with its outcome: imported, duplicate, unsupported or failed (with the reason)."
     /// Print the last weeks of training: volume, load and the change week on week.
     #[command(after_help = "Example:\n  restday weekly --weeks 12")]
     Weekly {
-        /// How many weeks to show.
-        #[arg(long, short = 'n', default_value_t = 12)]
-        weeks: usize,
+        /// How many weeks to show (at least 1).
+        #[arg(long, short = 'n', default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+        weeks: u32,
     },
 }
 

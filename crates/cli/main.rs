@@ -115,7 +115,7 @@ fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         args::Command::Weekly { weeks } => {
-            print!("{}", metrics::weekly_table(&global.data_dir, weeks)?);
+            print!("{}", metrics::weekly_table(&global.data_dir, weeks as usize)?);
             Ok(exit::OK)
         }
     }
