@@ -314,20 +314,26 @@ fn local_dates_midnight_and_time_zones() {
     assert_eq!(src, ["file", "file", "profile"]);
 }
 
+/// The daily table of runs at 09:00 UTC, each (id, days after Sunday 2024-12-29, metres,
+/// seconds, load).
+fn daily_of_runs(runs: &[(&str, i64, f64, f64, f64)]) -> DataFrame {
+    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
+    let sun = 1_735_430_400_000i64; // 2024-12-29T00:00:00Z
+    let rows: Vec<ActivityRow> = runs
+        .iter()
+        .map(|&(id, day, m, s, load)| {
+            (id, sun + day * DAY + 9 * 3_600_000, Some(0), "running", m, s, load)
+        })
+        .collect();
+    daily(activity_days(activities(&rows), &a), None).unwrap()
+}
+
 #[test]
 fn iso_week_boundaries_and_changes() {
     // Sunday 2024-12-29 and Monday 2024-12-30 fall in different ISO weeks (2024-W52 and
     // 2025-W01, which starts on Monday 2024-12-30).
-    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
-    let sun = 1_735_430_400_000i64; // 2024-12-29T00:00:00Z
-    let acts = activity_days(
-        activities(&[
-            ("sun", sun + 9 * 3_600_000, Some(0), "running", 10_000.0, 3600.0, 40.0),
-            ("mon", sun + DAY + 9 * 3_600_000, Some(0), "running", 15_000.0, 5400.0, 60.0),
-        ]),
-        &a,
-    );
-    let d = daily(acts, None).unwrap();
+    let d =
+        daily_of_runs(&[("sun", 0, 10_000.0, 3600.0, 40.0), ("mon", 1, 15_000.0, 5400.0, 60.0)]);
     let w = weekly(&d, WeekStart::Monday).unwrap();
     let starts = strings(&w, "week_start");
     assert_eq!(starts, ["2024-12-23", "2024-12-30"]);
@@ -349,19 +355,15 @@ fn iso_week_boundaries_and_changes() {
 fn week_changes_only_between_whole_weeks() {
     // 10 km on Tuesday 2024-12-24, 15 km on Tuesday 12-31, 4 km on Monday 2025-01-06; the
     // calendar runs from the day before the first (Monday 12-23) to the day after the last
-    // (Tuesday 01-07): two whole weeks, then two days of the next. The second whole week is +50 % on the first; the week in progress gets no change
-    // (4 km against 15 would read -73 %), nor does the first (nothing before it).
-    let a = athlete(200.0, 50.0, Sex::Male, ZoneModel::Hrr);
-    let sun = 1_735_430_400_000i64; // 2024-12-29T00:00:00Z
-    let acts = activity_days(
-        activities(&[
-            ("tue1", sun - 5 * DAY + 9 * 3_600_000, Some(0), "running", 10_000.0, 3600.0, 40.0),
-            ("tue2", sun + 2 * DAY + 9 * 3_600_000, Some(0), "running", 15_000.0, 5400.0, 60.0),
-            ("mon3", sun + 8 * DAY + 9 * 3_600_000, Some(0), "running", 4_000.0, 1500.0, 16.0),
-        ]),
-        &a,
-    );
-    let w = weekly(&daily(acts, None).unwrap(), WeekStart::Monday).unwrap();
+    // (Tuesday 01-07): two whole weeks, then two days of the next. The second whole week is
+    // +50 % on the first; the week in progress gets no change (4 km against 15 would read
+    // -73 %), nor does the first (nothing before it).
+    let d = daily_of_runs(&[
+        ("tue1", -5, 10_000.0, 3600.0, 40.0),
+        ("tue2", 2, 15_000.0, 5400.0, 60.0),
+        ("mon3", 8, 4_000.0, 1500.0, 16.0),
+    ]);
+    let w = weekly(&d, WeekStart::Monday).unwrap();
     assert_eq!(strings(&w, "week_start"), ["2024-12-23", "2024-12-30", "2025-01-06"]);
     assert_eq!(ints(&w, "days"), [Some(7), Some(7), Some(2)]);
     assert_eq!(f64_of(&w, "distance_m"), [Some(10_000.0), Some(15_000.0), Some(4_000.0)]);
