@@ -545,3 +545,31 @@ fn recordings_without_a_real_time_are_unsupported_rows_not_days_of_1970() {
     assert_eq!(env.table("activities.parquet").height(), 0);
     assert_eq!(env.table("daily.parquet").height(), 0);
 }
+
+#[test]
+fn an_import_whose_output_nobody_reads_finishes_its_work() {
+    // `restday import ... | head -1` after head has gone: standard output is a pipe with no
+    // reader. The summary line cannot be written; the import still refreshes the metrics and
+    // exits 0, with no panic.
+    let env = Env::new();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = env
+        .cmd()
+        .arg("import")
+        .arg(data("export"))
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(env.table("activities.parquet").height(), 19);
+    assert!(env.table("recovery.parquet").height() > 0, "the metrics refresh ran");
+    // The same for a view.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = env.cmd().arg("weekly").stdout(writer).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

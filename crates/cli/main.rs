@@ -101,21 +101,21 @@ fn run(cli: args::Cli, color: bool) -> anyhow::Result<u8> {
             let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
             let r = metrics::refresh(&global.data_dir, &profile)?;
             if !global.quiet {
-                println!("{}", refreshed_line(&r));
+                say(&format!("{}\n", refreshed_line(&r)))?;
             }
             Ok(exit::OK)
         }
         args::Command::Profile => {
             let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
-            print!("{}", metrics::describe(&metrics::athlete(&global.data_dir, &profile)?));
+            say(&metrics::describe(&metrics::athlete(&global.data_dir, &profile)?))?;
             Ok(exit::OK)
         }
         args::Command::Today { date } => {
-            print!("{}", metrics::today(&global.data_dir, date, global.color)?);
+            say(&metrics::today(&global.data_dir, date, global.color)?)?;
             Ok(exit::OK)
         }
         args::Command::Weekly { weeks } => {
-            print!("{}", metrics::weekly_table(&global.data_dir, weeks as usize)?);
+            say(&metrics::weekly_table(&global.data_dir, weeks as usize)?)?;
             Ok(exit::OK)
         }
     }
@@ -205,16 +205,27 @@ fn import(global: &args::Global, inputs: Vec<std::path::PathBuf>) -> anyhow::Res
     })?;
     progress.finish();
     if !global.quiet {
-        println!("{}", summary_line(&summary));
+        say(&format!("{}\n", summary_line(&summary)))?;
     }
     let profile = metrics::load_profile(&global.data_dir, global.profile.as_deref())?;
     // The store the import wrote, still open: the refresh does not read it back.
     let refreshed = metrics::refresh_store(&store, &profile)?;
     drop(store);
     if !global.quiet {
-        println!("{}", refreshed_line(&refreshed));
+        say(&format!("{}\n", refreshed_line(&refreshed)))?;
     }
     Ok((if summary.failed > 0 { exit::FILES_FAILED } else { exit::OK }, summary))
+}
+
+/// Writes `text` to standard output. Nobody reading it any more (`restday import ... | head -1`)
+/// is no error: the command goes on with its work (an import still refreshes the metrics after
+/// its summary line), where `print!` would panic.
+fn say(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 fn refreshed_line(r: &metrics::Refreshed) -> String {
